@@ -1,0 +1,259 @@
+"""Queries of the market-data domain: the only place with SQL for instruments, fundamentals, earnings,
+universes, watchlists and import runs. Takes a session; never commits."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketdesk.db import upsert
+from marketdesk.marketdata.models import (
+    EarningsRecord,
+    FundamentalsRecord,
+    ImportRun,
+    Instrument,
+    UniverseMember,
+    Watchlist,
+    WatchlistItem,
+)
+from marketdesk.marketdata.port import (
+    FUNDAMENTAL_FIELDS,
+    AssetClass,
+    EarningsEvent,
+    Fundamentals,
+    SymbolInfo,
+)
+
+_INSTRUMENT_COLUMNS = (
+    "name",
+    "asset_class",
+    "exchange",
+    "sector",
+    "industry",
+    "currency",
+    "maturity_years",
+    "coupon_pct",
+    "credit_rating",
+    "expense_ratio_pct",
+)
+
+
+class MarketDataRepository:
+    """SQL for the market-data tables, scoped to one session."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # ---- instruments ------------------------------------------------------------------------------------
+
+    async def upsert_instruments(self, infos: Iterable[SymbolInfo], *, source: str, now: datetime) -> int:
+        """Insert or refresh instruments. A None field in `infos` never erases a known value."""
+        rows = []
+        for info in infos:
+            row: dict[str, Any] = {"symbol": info.symbol, "source": source, "updated_at": now}
+            for column in _INSTRUMENT_COLUMNS:
+                value = getattr(info, column)
+                row[column] = value.value if isinstance(value, AssetClass) else value
+            rows.append(row)
+        if not rows:
+            return 0
+        known = await self._instruments_by_symbol([r["symbol"] for r in rows])
+        for row in rows:
+            old = known.get(row["symbol"])
+            if old is not None:
+                for column in _INSTRUMENT_COLUMNS:
+                    if row[column] is None:
+                        row[column] = getattr(old, column)
+        return await upsert(self.session, Instrument.__table__, rows, keys=["symbol"])
+
+    async def _instruments_by_symbol(self, symbols: Sequence[str]) -> dict[str, Instrument]:
+        found: dict[str, Instrument] = {}
+        for offset in range(0, len(symbols), 900):
+            chunk = symbols[offset : offset + 900]
+            result = await self.session.scalars(select(Instrument).where(Instrument.symbol.in_(chunk)))
+            found.update({i.symbol: i for i in result})
+        return found
+
+    async def instrument(self, symbol: str) -> SymbolInfo | None:
+        row = await self.session.get(Instrument, symbol)
+        return None if row is None else _to_info(row)
+
+    async def instruments(
+        self, *, asset_class: str | None = None, sector: str | None = None, search: str | None = None
+    ) -> list[SymbolInfo]:
+        query = select(Instrument).order_by(Instrument.symbol)
+        if asset_class:
+            query = query.where(Instrument.asset_class == asset_class)
+        if sector:
+            query = query.where(Instrument.sector == sector)
+        if search:
+            pattern = f"%{search.lower()}%"
+            query = query.where(func.lower(Instrument.symbol).like(pattern) | func.lower(Instrument.name).like(pattern))
+        return [_to_info(row) for row in await self.session.scalars(query)]
+
+    async def instrument_count(self) -> int:
+        return int(await self.session.scalar(select(func.count()).select_from(Instrument)) or 0)
+
+    # ---- fundamentals -----------------------------------------------------------------------------------
+
+    async def upsert_fundamentals(self, records: Iterable[Fundamentals]) -> int:
+        """Insert or replace fundamentals, unique by (symbol, period_end, period, source)."""
+        rows = [asdict(r) for r in records]
+        return await upsert(
+            self.session,
+            FundamentalsRecord.__table__,
+            rows,
+            keys=["symbol", "period_end", "period", "source"],
+        )
+
+    async def fundamentals(self, symbol: str, *, known_on: date | None = None) -> list[Fundamentals]:
+        """A symbol's fundamentals, oldest first. With `known_on`, only what was public by that date."""
+        query = select(FundamentalsRecord).where(FundamentalsRecord.symbol == symbol)
+        if known_on is not None:
+            known = func.coalesce(FundamentalsRecord.reported, FundamentalsRecord.period_end)
+            query = query.where(known <= known_on)
+        query = query.order_by(FundamentalsRecord.period_end, FundamentalsRecord.period)
+        return [_to_fundamentals(row) for row in await self.session.scalars(query)]
+
+    async def fundamentals_count(self) -> int:
+        return int(await self.session.scalar(select(func.count()).select_from(FundamentalsRecord)) or 0)
+
+    # ---- earnings ---------------------------------------------------------------------------------------
+
+    async def upsert_earnings(self, events: Iterable[EarningsEvent]) -> int:
+        rows = [asdict(e) for e in events]
+        return await upsert(self.session, EarningsRecord.__table__, rows, keys=["symbol", "report_date"])
+
+    async def earnings(self, symbol: str, start: date | None = None, end: date | None = None) -> list[EarningsEvent]:
+        query = select(EarningsRecord).where(EarningsRecord.symbol == symbol)
+        if start is not None:
+            query = query.where(EarningsRecord.report_date >= start)
+        if end is not None:
+            query = query.where(EarningsRecord.report_date <= end)
+        rows = await self.session.scalars(query.order_by(EarningsRecord.report_date))
+        return [
+            EarningsEvent(
+                symbol=r.symbol,
+                report_date=r.report_date,
+                eps_estimate=r.eps_estimate,
+                eps_actual=r.eps_actual,
+                surprise_pct=r.surprise_pct,
+                revenue_estimate=r.revenue_estimate,
+                revenue_actual=r.revenue_actual,
+                time_of_day=r.time_of_day,
+                source=r.source,
+            )
+            for r in rows
+        ]
+
+    # ---- universes ----------------------------------------------------------------------------------------
+
+    async def set_universe(self, name: str, symbols: Iterable[str]) -> int:
+        """Replace the members of a stored universe."""
+        members = sorted(set(symbols))
+        await self.session.execute(delete(UniverseMember).where(UniverseMember.universe == name))
+        await upsert(
+            self.session,
+            UniverseMember.__table__,
+            [{"universe": name, "symbol": s} for s in members],
+            keys=["universe", "symbol"],
+            update=[],
+        )
+        return len(members)
+
+    async def universe(self, name: str) -> list[str]:
+        query = select(UniverseMember.symbol).where(UniverseMember.universe == name).order_by(UniverseMember.symbol)
+        return list(await self.session.scalars(query))
+
+    async def universe_sizes(self) -> dict[str, int]:
+        query = select(UniverseMember.universe, func.count()).group_by(UniverseMember.universe)
+        return {name: int(count) for name, count in (await self.session.execute(query)).all()}
+
+    # ---- watchlists ---------------------------------------------------------------------------------------
+
+    async def watchlist_by_name(self, name: str) -> Watchlist | None:
+        return await self.session.scalar(select(Watchlist).where(Watchlist.name == name))
+
+    async def create_watchlist(self, name: str, now: datetime) -> Watchlist:
+        watchlist = Watchlist(name=name, created_at=now)
+        self.session.add(watchlist)
+        await self.session.flush()
+        return watchlist
+
+    async def watchlists(self) -> list[Watchlist]:
+        return list(await self.session.scalars(select(Watchlist).order_by(Watchlist.name)))
+
+    async def watchlist_symbols(self, watchlist_id: int) -> list[str]:
+        query = (
+            select(WatchlistItem.symbol)
+            .where(WatchlistItem.watchlist_id == watchlist_id)
+            .order_by(WatchlistItem.position, WatchlistItem.symbol)
+        )
+        return list(await self.session.scalars(query))
+
+    async def add_to_watchlist(self, watchlist_id: int, symbol: str) -> bool:
+        """Append a symbol; False when it is already there."""
+        exists = await self.session.get(WatchlistItem, (watchlist_id, symbol))
+        if exists is not None:
+            return False
+        last = await self.session.scalar(
+            select(func.max(WatchlistItem.position)).where(WatchlistItem.watchlist_id == watchlist_id)
+        )
+        self.session.add(WatchlistItem(watchlist_id=watchlist_id, symbol=symbol, position=(last or 0) + 1))
+        await self.session.flush()
+        return True
+
+    async def remove_from_watchlist(self, watchlist_id: int, symbol: str) -> bool:
+        result = await self.session.execute(
+            delete(WatchlistItem).where(WatchlistItem.watchlist_id == watchlist_id, WatchlistItem.symbol == symbol)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    # ---- import runs ----------------------------------------------------------------------------------------
+
+    async def record_import(self, run: ImportRun) -> None:
+        self.session.add(run)
+        await self.session.flush()
+
+    async def import_runs(self, limit: int = 20) -> list[ImportRun]:
+        query = select(ImportRun).order_by(ImportRun.started_at.desc()).limit(limit)
+        return list(await self.session.scalars(query))
+
+
+def _to_info(row: Instrument) -> SymbolInfo:
+    return SymbolInfo(
+        symbol=row.symbol,
+        name=row.name,
+        asset_class=AssetClass(row.asset_class),
+        exchange=row.exchange,
+        sector=row.sector,
+        industry=row.industry,
+        currency=row.currency,
+        maturity_years=row.maturity_years,
+        coupon_pct=row.coupon_pct,
+        credit_rating=row.credit_rating,
+        expense_ratio_pct=row.expense_ratio_pct,
+    )
+
+
+def _to_fundamentals(row: FundamentalsRecord) -> Fundamentals:
+    values = {name: getattr(row, name) for name in FUNDAMENTAL_FIELDS}
+    return Fundamentals(
+        symbol=row.symbol,
+        period_end=row.period_end,
+        period=row.period,
+        reported=row.reported,
+        source=row.source,
+        **values,
+    )
+
+
+def files_json(paths: Iterable[str]) -> str:
+    """Store a list of file names in a text column."""
+    return json.dumps(list(paths))
