@@ -60,7 +60,9 @@ class Settings(BaseSettings):
     sim_speed: float = Field(default=1.0, gt=0, le=100_000, description="simulated seconds per real second")
     tick_interval_s: float = Field(default=1.0, gt=0, le=60)
     real_hours: bool = Field(default=False, description="follow XNYS hours instead of an always-open sim session")
-    market_data: list[ProviderName] = Field(default_factory=lambda: list[ProviderName](["sim"]), description="fallback chain, first wins")
+    market_data: list[ProviderName] = Field(
+        default_factory=lambda: list[ProviderName](["sim"]), description="fallback chain, first wins"
+    )
     cache_ttl_s: float = Field(default=60.0, ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True

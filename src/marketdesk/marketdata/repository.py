@@ -85,9 +85,16 @@ class MarketDataRepository:
         return None if row is None else _to_info(row)
 
     async def instruments(
-        self, *, asset_class: str | None = None, sector: str | None = None, search: str | None = None
+        self,
+        *,
+        asset_class: str | None = None,
+        sector: str | None = None,
+        search: str | None = None,
+        source: str | None = None,
     ) -> list[SymbolInfo]:
         query = select(Instrument).order_by(Instrument.symbol)
+        if source:
+            query = query.where(Instrument.source == source)
         if asset_class:
             query = query.where(Instrument.asset_class == asset_class)
         if sector:
@@ -120,6 +127,25 @@ class MarketDataRepository:
             query = query.where(known <= known_on)
         query = query.order_by(FundamentalsRecord.period_end, FundamentalsRecord.period)
         return [_to_fundamentals(row) for row in await self.session.scalars(query)]
+
+    async def row_counts(self, symbols: Sequence[str] | None = None) -> dict[str, tuple[int, int]]:
+        """(fundamentals rows, earnings rows) per symbol."""
+        funds = await _count_by_symbol(self.session, FundamentalsRecord, symbols)
+        earns = await _count_by_symbol(self.session, EarningsRecord, symbols)
+        return {s: (funds.get(s, 0), earns.get(s, 0)) for s in set(funds) | set(earns)}
+
+    async def latest_market_data(self) -> dict[str, tuple[float | None, float | None]]:
+        """Per symbol, the latest known (market_cap, shares_outstanding), for size universes."""
+        columns = FundamentalsRecord.__table__.c  # the value columns are declared from the port's field list
+        query = select(columns.symbol, columns.period_end, columns.market_cap, columns.shares_outstanding).where(
+            columns.market_cap.is_not(None) | columns.shares_outstanding.is_not(None)
+        )
+        latest: dict[str, tuple[date, float | None, float | None]] = {}
+        for symbol, period_end, cap, shares in (await self.session.execute(query)).all():
+            known = latest.get(symbol)
+            if known is None or period_end >= known[0]:
+                latest[symbol] = (period_end, cap, shares)
+        return {s: (v[1], v[2]) for s, v in latest.items()}
 
     async def fundamentals_count(self) -> int:
         return int(await self.session.scalar(select(func.count()).select_from(FundamentalsRecord)) or 0)
@@ -257,3 +283,10 @@ def _to_fundamentals(row: FundamentalsRecord) -> Fundamentals:
 def files_json(paths: Iterable[str]) -> str:
     """Store a list of file names in a text column."""
     return json.dumps(list(paths))
+
+
+async def _count_by_symbol(session: AsyncSession, model: Any, symbols: Sequence[str] | None) -> dict[str, int]:
+    query = select(model.symbol, func.count()).group_by(model.symbol)
+    if symbols is not None:
+        query = query.where(model.symbol.in_(list(symbols)))
+    return {symbol: int(count) for symbol, count in (await session.execute(query)).all()}

@@ -1,0 +1,162 @@
+"""The FastAPI application: REST under /api/v1, the WebSocket, health, metrics, and the web desk."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.routing import Match
+
+from marketdesk import __version__
+from marketdesk.bus import RedisBus
+from marketdesk.clock import Clock
+from marketdesk.config import Settings, load_settings
+from marketdesk.desk import Desk, build_desk
+from marketdesk.errors import MarketdeskError, Temporary
+from marketdesk.logs import get_logger
+from marketdesk.marketdata.endpoints import router as marketdata_router
+from marketdesk.metrics import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
+from marketdesk.realtime.endpoints import router as realtime_router
+
+log = get_logger(__name__)
+API_PREFIX = "/api/v1"
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "SAMEORIGIN",
+}
+
+
+def error_body(exc: MarketdeskError) -> dict[str, Any]:
+    return {"error": {"type": type(exc).__name__, "message": exc.message, "hint": exc.hint}}
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    desk: Desk | None = None,
+    clock: Clock | None = None,
+    web: bool = True,
+) -> FastAPI:
+    """Build the app. The desk starts in the lifespan (migrations, the simulated market, live quotes)."""
+    settings = settings or (desk.settings if desk is not None else load_settings())
+    the_desk = desk or build_desk(settings, clock)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not the_desk.started:
+            await the_desk.start()
+        yield
+        await the_desk.stop()
+
+    app = FastAPI(
+        title="marketdesk",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.desk = the_desk
+    app.include_router(marketdata_router, prefix=API_PREFIX)
+    app.include_router(realtime_router, prefix=API_PREFIX)
+    _install_error_handlers(app)
+    _install_middleware(app)
+    _install_health(app)
+    if web:
+        from marketdesk.web import mount
+
+        mount(app, the_desk)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(MarketdeskError)
+    async def on_marketdesk_error(request: Request, exc: MarketdeskError) -> JSONResponse:
+        headers = {}
+        if isinstance(exc, Temporary) and exc.retry_after_s is not None:
+            headers["Retry-After"] = str(max(1, round(exc.retry_after_s)))
+        if exc.http_status >= 500:
+            log.warning("request failed", path=request.url.path, error=exc.one_line())
+        return JSONResponse(error_body(exc), status_code=exc.http_status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc'] if p not in ('body', 'query', 'path'))}: {e['msg']}"
+            for e in exc.errors()
+        ]
+        body = {"error": {"type": "Rejected", "message": "; ".join(problems), "hint": "Fix the fields named above."}}
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", path=request.url.path)
+        body = {"error": {"type": "InternalError", "message": "internal error; the server log has the details"}}
+        return JSONResponse(body, status_code=500)
+
+
+def _route_name(request: Request) -> str:
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is Match.FULL:
+            return str(getattr(route, "path", request.url.path))
+    return "unmatched"
+
+
+def _install_middleware(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = _route_name(request)
+        if route.startswith(("/api", "/healthz", "/readyz", "/metrics")):
+            HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+            HTTP_LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+
+def _install_health(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz(request: Request) -> JSONResponse:
+        """The desk can serve: database reachable and migrated, bus reachable, live quotes running."""
+        desk: Desk = request.app.state.desk
+        checks: dict[str, str] = {}
+        try:
+            await desk.db.ping()
+            checks["database"] = "ok"
+        except MarketdeskError as exc:
+            checks["database"] = exc.one_line()
+        if isinstance(desk.bus, RedisBus):
+            try:
+                await desk.bus.ping()
+                checks["bus"] = "ok"
+            except MarketdeskError as exc:
+                checks["bus"] = exc.one_line()
+        else:
+            checks["bus"] = "ok"
+        checks["startup"] = "ok" if desk.started else "starting"
+        if desk.quotes.stream is not None:
+            checks["quotes"] = "ok" if desk.quotes.running else "stopped"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
+        )
+
+    @app.get("/metrics", tags=["health"])
+    async def metrics() -> Response:
+        """Prometheus metrics."""
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,206 @@
+"""The desk: every long-lived component, wired once from Settings. Transports hold a Desk and call its services."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from marketdesk.bus import Bus, InMemoryBus, RedisBus
+from marketdesk.clock import Clock, LiveClock
+from marketdesk.config import Settings
+from marketdesk.db import Database, upgrade
+from marketdesk.errors import ConfigError
+from marketdesk.logs import get_logger
+from marketdesk.marketdata.barstore import BarStore
+from marketdesk.marketdata.calendar import ExchangeCalendar, MarketClock, always_open_clock
+from marketdesk.marketdata.port import MarketData, QuoteStream
+from marketdesk.marketdata.service import DEFAULT_WATCHLIST, MarketDataService
+from marketdesk.marketdata.universes import UniverseService
+from marketdesk.realtime.quotes import QuoteHub
+
+if TYPE_CHECKING:
+    from marketdesk.marketdata.sim import SimMarketData
+
+log = get_logger(__name__)
+StartupStep = Callable[[str], None]
+FIRST_WATCHLIST_SIZE = 8
+
+
+@dataclass
+class Desk:
+    """The running desk's components."""
+
+    settings: Settings
+    clock: Clock
+    calendar: ExchangeCalendar
+    db: Database
+    bus: Bus
+    store: BarStore
+    source: MarketData
+    market: MarketDataService
+    universes: UniverseService
+    quotes: QuoteHub
+    sim: SimMarketData | None = None
+    started: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def simulated(self) -> bool:
+        """True when the simulated market is a data source: every view then says SIMULATED."""
+        return self.sim is not None
+
+    def market_clock(self) -> MarketClock:
+        """Open/closed and the next open/close: the sim's always-open session unless real hours are asked for."""
+        now = self.clock.now()
+        if self.simulated and not self.settings.real_hours:
+            return always_open_clock(now)
+        return self.calendar.clock(now)
+
+    async def start(self, step: StartupStep | None = None) -> None:
+        """Migrate the database, load the simulated market when it is a source, and start the live quotes."""
+        say = step or (lambda _text: None)
+        say("applying database migrations")
+        revision = await asyncio.to_thread(upgrade, self.settings.effective_database_url)
+        log.info("database ready", revision=revision)
+        if isinstance(self.bus, RedisBus):
+            await self.bus.ping()
+        if self.sim is not None:
+            await self._load_simulated_market(say)
+        await self.quotes.start()
+        self.started = True
+
+    async def _load_simulated_market(self, say: StartupStep) -> None:
+        sim = self.sim
+        if sim is None:
+            return
+        say("generating the simulated market")
+        await asyncio.to_thread(sim.history_frame)  # generation is CPU work: keep the event loop free
+        marker_path = self.settings.data_dir / "sim-loaded.json"
+        marker = {
+            "seed": self.settings.seed,
+            "symbols": self.settings.sim_symbols,
+            "years": self.settings.sim_history_years,
+            "last_session": str(sim.history_end),
+        }
+        loaded = json.loads(marker_path.read_text()) if marker_path.exists() else None
+        async with self.db.session() as session:
+            if loaded != marker:
+                say("storing the simulated market's history")
+                report = await self.market.load_bulk(
+                    session,
+                    source="sim",
+                    infos=sim.symbols(),
+                    history=await asyncio.to_thread(sim.history_frame),
+                    fundamentals=sim.all_fundamentals(),
+                    earnings=sim.all_earnings(),
+                    actions=sim.all_corporate_actions(),
+                )
+                log.info("simulated market stored", bars=report.bars_inserted + report.bars_updated)
+            first = sim.default_watchlist(FIRST_WATCHLIST_SIZE)
+            await self.market.ensure_watchlist(session, DEFAULT_WATCHLIST, first)
+        marker_path.parent.mkdir(parents=True, exist_ok=True)
+        marker_path.write_text(json.dumps(marker))
+
+    async def stop(self) -> None:
+        await self.quotes.stop()
+        await self.bus.close()
+        await self.db.dispose()
+        self.started = False
+
+
+def build_bus(settings: Settings) -> Bus:
+    if settings.bus == "redis":
+        if not settings.redis_url:
+            raise ConfigError("bus = redis needs redis_url", hint="Set MARKETDESK_REDIS_URL=redis://host:6379/0.")
+        return RedisBus(settings.redis_url)
+    return InMemoryBus()
+
+
+def build_sources(settings: Settings, clock: Clock, store: BarStore) -> tuple[MarketData, SimMarketData | None]:
+    """The configured sources, in fallback order, as one MarketData (a chain when there are several)."""
+    sources: list[MarketData] = []
+    sim: SimMarketData | None = None
+    for name in settings.market_data:
+        if name == "sim":
+            from marketdesk.marketdata.sim import SimMarketData
+
+            sim = SimMarketData(
+                clock=clock,
+                seed=settings.seed,
+                n_symbols=settings.sim_symbols,
+                history_years=settings.sim_history_years,
+            )
+            sources.append(sim)
+        elif name == "files":
+            from marketdesk.marketdata.files import FilesMarketData
+
+            sources.append(FilesMarketData(store))
+        else:
+            from marketdesk.marketdata.adapters import build_online_source
+
+            sources.append(build_online_source(name, clock=clock, keys=provider_keys(settings)))
+    if len(sources) == 1:
+        return sources[0], sim
+    from marketdesk.marketdata.chain import FallbackChain
+
+    return FallbackChain(sources, clock, ttl_s=settings.cache_ttl_s), sim
+
+
+def provider_keys(settings: Settings) -> dict[str, str | None]:
+    """The data-provider keys from settings (the vault adds per-user keys later)."""
+    names = ("alpaca_key_id", "alpaca_secret_key", "finnhub_api_key", "alphavantage_api_key", "fred_api_key")
+    keys: dict[str, str | None] = {}
+    for name in names:
+        secret = getattr(settings, name)
+        keys[name] = None if secret is None else secret.get_secret_value()
+    return keys
+
+
+def build_desk(settings: Settings, clock: Clock | None = None, *, stream: QuoteStream | None = None) -> Desk:
+    """Wire a desk from settings. Nothing starts until `await desk.start()`."""
+    clock = clock or LiveClock()
+    store = BarStore(settings.bar_store_dir)
+    source, sim = build_sources(settings, clock, store)
+    calendar = ExchangeCalendar()
+    bus = build_bus(settings)
+    if stream is None and sim is not None:
+        from marketdesk.marketdata.sim import SimTicker
+
+        stream = SimTicker(
+            sim,
+            clock=clock,
+            tick_interval_s=settings.tick_interval_s,
+            speed=settings.sim_speed,
+            real_hours=settings.real_hours,
+        )
+    quotes = QuoteHub(bus, stream)
+    market = MarketDataService(source, store, clock, calendar, live_quotes=quotes.get)
+    return Desk(
+        settings=settings,
+        clock=clock,
+        calendar=calendar,
+        db=Database(settings.effective_database_url),
+        bus=bus,
+        store=store,
+        source=source,
+        market=market,
+        universes=UniverseService(store),
+        quotes=quotes,
+        sim=sim,
+    )
+
+
+def describe_started(desk: Desk, now: datetime) -> dict[str, Any]:
+    """A summary of a started desk, for logs and `marketdesk up`."""
+    return {
+        "data_dir": str(desk.settings.data_dir),
+        "database": desk.db.dialect,
+        "bus": type(desk.bus).__name__,
+        "sources": list(desk.settings.market_data),
+        "simulated": desk.simulated,
+        "started_at": now.isoformat(),
+    }
