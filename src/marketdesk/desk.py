@@ -160,11 +160,22 @@ def provider_keys(settings: Settings) -> dict[str, str | None]:
     return keys
 
 
-def build_desk(settings: Settings, clock: Clock | None = None, *, stream: QuoteStream | None = None) -> Desk:
-    """Wire a desk from settings. Nothing starts until `await desk.start()`."""
+def build_desk(
+    settings: Settings,
+    clock: Clock | None = None,
+    *,
+    source: MarketData | None = None,
+    stream: QuoteStream | None = None,
+) -> Desk:
+    """Wire a desk from settings. Nothing starts until `await desk.start()`.
+
+    `source` and `stream` replace the configured ones (tests pass small real sources here).
+    """
     clock = clock or LiveClock()
     store = BarStore(settings.bar_store_dir)
-    source, sim = build_sources(settings, clock, store)
+    sim: SimMarketData | None = None
+    if source is None:
+        source, sim = build_sources(settings, clock, store)
     calendar = ExchangeCalendar()
     bus = build_bus(settings)
     if stream is None and sim is not None:

@@ -21,6 +21,9 @@ class MarketdeskError(Exception):
         self.message = message
         self.hint = hint
 
+    def __str__(self) -> str:
+        return self.one_line()
+
     def one_line(self) -> str:
         """Return the message and its fix as one line."""
         if self.hint:

@@ -1,4 +1,5 @@
-"""The MarketData contract: every adapter's test module subclasses `MarketDataContract`.
+"""The MarketData contract: every adapter's test module subclasses `MarketDataContract`
+(`from contract.marketdata_contract import ContractSample, MarketDataContract`).
 
 A subclass provides two fixtures:
 - `source`: the adapter, ready to answer for the sample (online adapters replay recorded responses);

@@ -120,12 +120,18 @@ class BarStore:
         if frame.empty:
             return WriteResult(0, 0, 0)
         incoming = _to_table(frame)
-        buckets = np.fromiter((bucket_of(s) for s in incoming.column("symbol").to_pylist()), np.int16, len(incoming))
+        # sort once by bucket, then hand each bucket a contiguous slice (no per-row Python work)
+        buckets = _buckets(incoming.column("symbol"))
+        order = np.argsort(buckets, kind="stable")
+        buckets = buckets[order]
+        incoming = incoming.take(pa.array(order))
+        starts = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
+        ends = np.r_[starts[1:], len(buckets)]
         totals = [0, 0, 0]
         with self._write_lock():
-            for bucket in np.unique(buckets):
-                part = incoming.filter(pa.array(buckets == bucket))
-                result = self._merge_bucket(int(bucket), part)
+            for start, end in zip(starts, ends, strict=True):
+                part = incoming.slice(int(start), int(end - start))
+                result = self._merge_bucket(int(buckets[start]), part)
                 totals = [
                     a + b for a, b in zip(totals, (result.inserted, result.updated, result.unchanged), strict=True)
                 ]
@@ -138,28 +144,29 @@ class BarStore:
             _atomic_write(_sort(incoming), path)
             return WriteResult(len(incoming), 0, 0)
         stored = pq.read_table(path, schema=BAR_SCHEMA)
-        stored_keys = _keys(stored)
-        incoming_keys = _keys(incoming)
-        overlap = np.isin(incoming_keys, stored_keys)
+        stored_keys, incoming_keys = _keys(stored, incoming)
+        # find each incoming key among the stored ones by binary search on the sorted stored keys
+        order = np.argsort(stored_keys, kind="stable")
+        sorted_keys = stored_keys[order]
+        position = np.minimum(np.searchsorted(sorted_keys, incoming_keys), max(len(sorted_keys) - 1, 0))
+        overlap = sorted_keys[position] == incoming_keys if len(sorted_keys) else np.zeros(len(incoming_keys), bool)
+        stored_rows = order[position[overlap]]
         unchanged = 0
         if overlap.any():
             # rows whose key exists: unchanged when every value is equal
-            joined = pd.merge(
-                incoming.filter(pa.array(overlap)).to_pandas(),
-                stored.to_pandas(),
-                on=["symbol", "date"],
-                suffixes=("", "_old"),
-            )
-            same = np.ones(len(joined), dtype=bool)
+            same = np.ones(int(overlap.sum()), dtype=bool)
             for column in BAR_COLUMNS:
-                same &= np.isclose(joined[column].to_numpy(), joined[f"{column}_old"].to_numpy(), rtol=0, atol=0)
+                new = incoming.column(column).to_numpy()[overlap]
+                old = stored.column(column).to_numpy()[stored_rows]
+                same &= new == old
             unchanged = int(same.sum())
         inserted = int((~overlap).sum())
         updated = int(overlap.sum()) - unchanged
         if inserted == 0 and updated == 0:
             return WriteResult(0, 0, unchanged)
-        keep = pa.array(~np.isin(stored_keys, incoming_keys))
-        merged = pa.concat_tables([stored.filter(keep), incoming])
+        keep = np.ones(len(stored_keys), dtype=bool)
+        keep[stored_rows] = False
+        merged = pa.concat_tables([stored.filter(pa.array(keep)), incoming])
         _atomic_write(_sort(merged), path)
         return WriteResult(inserted, updated, unchanged)
 
@@ -340,7 +347,13 @@ def adjusted_ohlc(frame: pd.DataFrame) -> pd.DataFrame:
 def _to_table(frame: pd.DataFrame) -> pa.Table:
     data = frame.loc[:, list(LONG_COLUMNS)]
     dates = pd.to_datetime(data["date"]).to_numpy().astype("datetime64[D]")
-    arrays = [pa.array(data["symbol"].astype(str).to_numpy(), pa.string()), pa.array(dates, pa.date32())]
+    # through Arrow, not `astype(str)`: a missing symbol stays null (and is refused) instead of becoming "nan"
+    symbols = pa.array(data["symbol"], from_pandas=True)
+    if pa.types.is_dictionary(symbols.type):
+        symbols = symbols.dictionary_decode()
+    if symbols.type != pa.string():
+        symbols = symbols.cast(pa.string())
+    arrays = [symbols, pa.array(dates, pa.date32())]
     arrays += [pa.array(data[c].to_numpy(dtype="float64"), pa.float64()) for c in BAR_COLUMNS]
     table = pa.Table.from_arrays(arrays, schema=BAR_SCHEMA)
     if table.column("symbol").null_count or table.column("date").null_count:
@@ -348,14 +361,33 @@ def _to_table(frame: pd.DataFrame) -> pa.Table:
     return table
 
 
-def _keys(table: pa.Table) -> np.ndarray:
-    symbols = table.column("symbol").to_numpy(zero_copy_only=False).astype(str)
-    days = table.column("date").to_numpy(zero_copy_only=False).astype("datetime64[D]").astype(np.int64).astype(str)
-    return np.char.add(np.char.add(symbols, "|"), days)
+def _buckets(symbols: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """The bucket of every row, hashing each distinct symbol once."""
+    column = symbols.combine_chunks() if isinstance(symbols, pa.ChunkedArray) else symbols
+    encoded = column.dictionary_encode()
+    lookup = np.array([bucket_of(s) for s in encoded.dictionary.to_pylist()], dtype=np.int16)
+    return lookup[encoded.indices.to_numpy(zero_copy_only=False)]
+
+
+def _keys(*tables: pa.Table) -> list[np.ndarray]:
+    """One int64 per row: equal exactly when (symbol, date) are equal, comparable across `tables`."""
+    encoded = []
+    for table in tables:
+        column = table.column("symbol")
+        encoded.append((column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column).dictionary_encode())
+    names = sorted(set().union(*(e.dictionary.to_pylist() for e in encoded)))
+    code_of = {name: i for i, name in enumerate(names)}
+    out = []
+    for table, column in zip(tables, encoded, strict=True):
+        lookup = np.array([code_of[s] for s in column.dictionary.to_pylist()], dtype=np.int64)
+        codes = lookup[column.indices.to_numpy(zero_copy_only=False)]
+        days = table.column("date").to_numpy().astype("datetime64[D]").astype(np.int64)
+        out.append((codes << 32) | (days + 2**31))
+    return out
 
 
 def _dedupe_keep_last(table: pa.Table) -> pa.Table:
-    keys = _keys(table)
+    (keys,) = _keys(table)
     reversed_keys = keys[::-1]
     _, first_from_end = np.unique(reversed_keys, return_index=True)
     if len(first_from_end) == len(keys):

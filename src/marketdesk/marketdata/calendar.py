@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 import exchange_calendars as xcals
@@ -19,7 +22,17 @@ def _calendar(code: str) -> xcals.ExchangeCalendar:
     # exchange_calendars' default end is a year ahead; size the session table two years past this year.
     # This sizes a lookup table only: no answer depends on the wall clock.
     last = datetime.now(UTC).year + 2
-    return xcals.get_calendar(code, start=_FIRST, end=f"{last}-12-31")
+    with _quiet():
+        return xcals.get_calendar(code, start=_FIRST, end=f"{last}-12-31")
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    # exchange_calendars 4.13 reads `.values` of tz-aware pandas objects, which pandas 3.1 deprecates
+    # (it wants the UTC values, which is what it gets). Not ours to fix; silence exactly that warning.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*\.values returning an ndarray that drops timezone")
+        yield
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,43 +65,52 @@ class ExchangeCalendar:
         self._cal = _calendar(code)
 
     def is_session(self, day: date) -> bool:
-        return bool(self._cal.is_session(pd.Timestamp(day)))
+        with _quiet():
+            return bool(self._cal.is_session(pd.Timestamp(day)))
 
     def sessions(self, start: date, end: date) -> list[date]:
         """Trading days from `start` to `end`, both included."""
-        if start > end:
-            return []
-        labels = self._cal.sessions_in_range(pd.Timestamp(start), pd.Timestamp(end))
-        return [ts.date() for ts in labels]
+        with _quiet():
+            if start > end:
+                return []
+            labels = self._cal.sessions_in_range(pd.Timestamp(start), pd.Timestamp(end))
+            return [ts.date() for ts in labels]
 
     def is_half_day(self, day: date) -> bool:
-        if not self.is_session(day):
-            return False
-        close = self._cal.session_close(pd.Timestamp(day)).tz_convert(NEW_YORK)
-        return bool(close.hour < 16)
+        with _quiet():
+            if not self.is_session(day):
+                return False
+            close = self._cal.session_close(pd.Timestamp(day)).tz_convert(NEW_YORK)
+            return bool(close.hour < 16)
 
     def session_open_close(self, day: date) -> tuple[datetime, datetime]:
         """Open and close of a session, aware UTC."""
-        label = pd.Timestamp(day)
-        return (
-            self._cal.session_open(label).to_pydatetime().astimezone(UTC),
-            self._cal.session_close(label).to_pydatetime().astimezone(UTC),
-        )
+        with _quiet():
+            label = pd.Timestamp(day)
+            return (
+                self._cal.session_open(label).to_pydatetime().astimezone(UTC),
+                self._cal.session_close(label).to_pydatetime().astimezone(UTC),
+            )
 
     def is_open(self, instant: datetime) -> bool:
-        return bool(self._cal.is_open_on_minute(pd.Timestamp(ensure_utc(instant)), ignore_breaks=True))
+        with _quiet():
+            return bool(self._cal.is_open_on_minute(pd.Timestamp(ensure_utc(instant)), ignore_breaks=True))
 
     def next_open(self, instant: datetime) -> datetime:
-        return self._cal.next_open(pd.Timestamp(ensure_utc(instant))).to_pydatetime().astimezone(UTC)
+        with _quiet():
+            return self._cal.next_open(pd.Timestamp(ensure_utc(instant))).to_pydatetime().astimezone(UTC)
 
     def next_close(self, instant: datetime) -> datetime:
-        return self._cal.next_close(pd.Timestamp(ensure_utc(instant))).to_pydatetime().astimezone(UTC)
+        with _quiet():
+            return self._cal.next_close(pd.Timestamp(ensure_utc(instant))).to_pydatetime().astimezone(UTC)
 
     def previous_session(self, day: date) -> date:
-        return self._cal.date_to_session(pd.Timestamp(day) - pd.Timedelta(days=1), direction="previous").date()
+        with _quiet():
+            return self._cal.date_to_session(pd.Timestamp(day) - pd.Timedelta(days=1), direction="previous").date()
 
     def next_session(self, day: date) -> date:
-        return self._cal.date_to_session(pd.Timestamp(day) + pd.Timedelta(days=1), direction="next").date()
+        with _quiet():
+            return self._cal.date_to_session(pd.Timestamp(day) + pd.Timedelta(days=1), direction="next").date()
 
     def clock(self, instant: datetime) -> MarketClock:
         """The market clock at `instant`."""

@@ -1,0 +1,411 @@
+"""The `marketdesk` command. Every command takes --data-dir (or MARKETDESK_DATA_DIR) and --json: one JSON
+document on stdout; people's text and progress go to stderr. Errors are one line on stderr with the fix,
+and a non-zero exit code (2 for bad input, 75 to retry later, 70 when something is broken)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from marketdesk.clock import LiveClock
+from marketdesk.config import Settings, load_settings, masked
+from marketdesk.errors import MarketdeskError, Rejected
+from marketdesk.kit.jsonutil import dumps, to_jsonable
+from marketdesk.kit.timeutil import NEW_YORK, parse_date
+
+app = typer.Typer(help="marketdesk: a self-hosted investing and trading desk.", no_args_is_help=True)
+data_app = typer.Typer(help="Import, fetch and inspect market data.", no_args_is_help=True)
+import_app = typer.Typer(help="Import price or fundamentals files (CSV, CSV.gz, Parquet).", no_args_is_help=True)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+config_app = typer.Typer(help="Settings.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+data_app.add_typer(import_app, name="import")
+app.add_typer(db_app, name="db")
+app.add_typer(config_app, name="config")
+
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="where the desk keeps its data [env: MARKETDESK_DATA_DIR]")
+]
+Json = Annotated[bool, typer.Option("--json", help="print one JSON document on stdout")]
+
+
+def _fail(exc: MarketdeskError) -> None:
+    err.print(f"[red]error:[/red] {exc.one_line()}", highlight=False, soft_wrap=True)
+    raise typer.Exit(exc.exit_code)
+
+
+def handles_errors(func: F) -> F:
+    """Turn our errors into one line on stderr and the right exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except MarketdeskError as exc:
+            _fail(exc)
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def settings_for(data_dir: Path | None, **overrides: Any) -> Settings:
+    return load_settings(data_dir=data_dir, **overrides)
+
+
+def emit(as_json: bool, payload: Any, human: Callable[[], None]) -> None:
+    """Print `payload` as JSON on stdout, or let `human` print for people."""
+    if as_json:
+        sys.stdout.write(dumps(payload) + "\n")
+    else:
+        human()
+
+
+@contextmanager
+def progress_bar(label: str, enabled: bool) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr; yields a `progress(done, total)` callback."""
+    if not enabled:
+        yield lambda _done, _total: None
+        return
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+# ---- up --------------------------------------------------------------------------------------------------
+
+
+@app.command()
+@handles_errors
+def up(
+    data_dir: DataDir = None,
+    host: Annotated[str | None, typer.Option(help="address to listen on [default: 127.0.0.1]")] = None,
+    port: Annotated[int | None, typer.Option(help="port [default: 8000]")] = None,
+    seed: Annotated[int | None, typer.Option(help="seed of the simulated market")] = None,
+    real_hours: Annotated[
+        bool | None, typer.Option("--real-hours/--always-open", help="simulated session follows XNYS hours")
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Run the whole desk (web, API, live quotes) on the embedded defaults."""
+    import uvicorn
+
+    from marketdesk.app import create_app
+    from marketdesk.desk import build_desk, describe_started
+    from marketdesk.logs import configure_logging
+
+    settings = settings_for(data_dir, host=host, port=port, seed=seed, real_hours=real_hours)
+    configure_logging(settings.log_level, json=settings.log_json)
+    clock = LiveClock()
+    desk = build_desk(settings, clock)
+
+    def say(step: str) -> None:
+        err.print(f"[dim]·[/dim] {step}…", highlight=False)
+
+    asyncio.run(_start_once(desk, say))
+    address = f"http://{settings.host}:{settings.port}"
+    summary = {"url": address, **describe_started(desk, clock.now())}
+    emit(as_json, summary, lambda: err.print(_up_banner(address, desk.simulated), highlight=False))
+    sys.stdout.flush()
+    web_app = create_app(settings, desk=desk)
+    uvicorn.run(web_app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
+
+
+async def _start_once(desk: Any, say: Callable[[str], None]) -> None:
+    # prepare the data (migrations, the simulated market) before serving; the app's lifespan then starts
+    # the live parts on the server's own event loop
+    await desk.start(say)
+    await desk.quotes.stop()
+    await desk.db.dispose()
+    desk.started = False
+    desk.extras["prepared"] = True
+
+
+def _up_banner(address: str, simulated: bool) -> str:
+    market = "[bold yellow]SIMULATED[/bold yellow] market" if simulated else "live data"
+    return f"\n[bold]marketdesk[/bold] is running at [bold cyan]{address}[/bold cyan] ({market}). Ctrl-C stops it.\n"
+
+
+# ---- db / config -----------------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+@handles_errors
+def db_upgrade(data_dir: DataDir = None, as_json: Json = False) -> None:
+    """Apply the database migrations."""
+    from marketdesk.db import upgrade
+
+    settings = settings_for(data_dir)
+    revision = upgrade(settings.effective_database_url)
+    payload = {"revision": revision, "database": masked(settings)["database_url"]}
+    emit(as_json, payload, lambda: err.print(f"database at revision {revision}"))
+
+
+@config_app.command("show")
+@handles_errors
+def config_show(data_dir: DataDir = None, as_json: Json = False) -> None:
+    """Print the effective settings, secrets masked."""
+    shown = masked(settings_for(data_dir))
+
+    def human() -> None:
+        table = Table("setting", "value", title="effective settings")
+        for key, value in shown.items():
+            table.add_row(key, str(value))
+        Console().print(table)
+
+    emit(as_json, shown, human)
+
+
+# ---- data ------------------------------------------------------------------------------------------------
+
+
+def parse_map(pairs: list[str] | None) -> dict[str, str]:
+    """`--map close=Price` pairs into {our field: their column}."""
+    mapping: dict[str, str] = {}
+    for pair in pairs or []:
+        ours, sep, theirs = pair.partition("=")
+        if not sep or not ours.strip() or not theirs.strip():
+            raise Rejected(f"--map {pair!r} is not FIELD=COLUMN", hint="Write it like --map close='Close Price'.")
+        mapping[ours.strip()] = theirs.strip()
+    return mapping
+
+
+def _existing(files: list[Path]) -> list[Path]:
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        raise Rejected(f"no such file: {missing[0]}", hint="Check the path.")
+    return files
+
+
+Files = Annotated[list[Path], typer.Argument(help="files to import", show_default=False)]
+MapOption = Annotated[list[str] | None, typer.Option("--map", help="override a column: FIELD=COLUMN (repeatable)")]
+DateFormat = Annotated[str | None, typer.Option("--date-format", help="strptime format, e.g. %d/%m/%Y")]
+
+
+@import_app.command("prices")
+@handles_errors
+def import_prices_command(
+    files: Files,
+    data_dir: DataDir = None,
+    column_map: MapOption = None,
+    date_format: DateFormat = None,
+    symbol: Annotated[str | None, typer.Option(help="the ticker, for a one-ticker file named otherwise")] = None,
+    as_json: Json = False,
+) -> None:
+    """Import daily prices; each row is accepted or rejected with a reason. Re-importing changes nothing."""
+    from marketdesk.marketdata.barstore import BarStore
+    from marketdesk.marketdata.files import ImportOptions, import_prices
+
+    settings = settings_for(data_dir)
+    options = ImportOptions(column_map=parse_map(column_map), date_format=date_format, symbol=symbol)
+    with progress_bar("importing prices", not as_json) as progress:
+        report = import_prices(_existing(files), BarStore(settings.bar_store_dir), options, progress)
+    asyncio.run(_record_import(settings, "prices", report))
+    emit(as_json, report.to_dict(), lambda: err.print(report.summary(), highlight=False))
+    if report.failed_files and not report.accepted:
+        raise typer.Exit(2)
+
+
+@import_app.command("fundamentals")
+@handles_errors
+def import_fundamentals_command(
+    files: Files,
+    data_dir: DataDir = None,
+    column_map: MapOption = None,
+    date_format: DateFormat = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="date of a snapshot that carries none (YYYY-MM-DD)")
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Import fundamentals, constituents, ETF lists or earnings files."""
+    settings = settings_for(data_dir)
+    from marketdesk.marketdata.files import ImportOptions
+
+    options = ImportOptions(
+        column_map=parse_map(column_map),
+        date_format=date_format,
+        as_of=parse_date(as_of, field="--as-of") if as_of else None,
+    )
+    with progress_bar("importing fundamentals", not as_json) as progress:
+        report = asyncio.run(_import_fundamentals(settings, _existing(files), options, progress))
+    emit(as_json, report.to_dict(), lambda: err.print(report.summary(), highlight=False))
+    if report.failed_files and not report.accepted:
+        raise typer.Exit(2)
+
+
+async def _import_fundamentals(settings: Settings, files: list[Path], options: Any, progress: Any) -> Any:
+    from marketdesk.db import Database, upgrade
+    from marketdesk.marketdata.files import import_fundamentals
+    from marketdesk.marketdata.repository import MarketDataRepository
+
+    await asyncio.to_thread(upgrade, settings.effective_database_url)
+    database = Database(settings.effective_database_url)
+    try:
+        async with database.session() as session:
+            report = await import_fundamentals(
+                files, MarketDataRepository(session), options, now=LiveClock().now(), progress=progress
+            )
+        await _record_import(settings, "fundamentals", report, database)
+        return report
+    finally:
+        await database.dispose()
+
+
+async def _record_import(settings: Settings, kind: str, report: Any, database: Any = None) -> None:
+    """Keep a row per import run, so `data info` and the desk can show what was imported when."""
+    from marketdesk.db import Database, upgrade
+    from marketdesk.kit.ids import new_id
+    from marketdesk.marketdata.models import ImportRun
+    from marketdesk.marketdata.repository import MarketDataRepository, files_json
+
+    own = database is None
+    if own:
+        await asyncio.to_thread(upgrade, settings.effective_database_url)
+        database = Database(settings.effective_database_url)
+    clock = LiveClock()
+    try:
+        async with database.session() as session:
+            await MarketDataRepository(session).record_import(
+                ImportRun(
+                    id=new_id(clock, "imp_"),
+                    kind=kind,
+                    files=files_json(str(f) for f in report.files),
+                    accepted=report.accepted,
+                    rejected=report.rejected,
+                    status="failed" if report.failed_files and not report.accepted else "done",
+                    message=report.summary()[:2000],
+                    started_at=clock.now(),
+                    finished_at=clock.now(),
+                )
+            )
+    finally:
+        if own:
+            await database.dispose()
+
+
+@data_app.command("fetch")
+@handles_errors
+def data_fetch(
+    symbols: Annotated[list[str], typer.Argument(help="tickers to fetch", show_default=False)],
+    provider: Annotated[str, typer.Option("--provider", "-p", help="sim, yahoo, alpaca, finnhub, alphavantage, fred")],
+    data_dir: DataDir = None,
+    start: Annotated[str | None, typer.Option(help="first day (YYYY-MM-DD) [default: 5 years ago]")] = None,
+    end: Annotated[str | None, typer.Option(help="last day (YYYY-MM-DD) [default: today]")] = None,
+    as_json: Json = False,
+) -> None:
+    """Fetch bars, actions, fundamentals and earnings from a provider into the desk's store."""
+    settings = settings_for(data_dir)
+    today = LiveClock().now().astimezone(NEW_YORK).date()
+    last = parse_date(end, field="--end") if end else today
+    first = parse_date(start, field="--start") if start else last - timedelta(days=5 * 365)
+    with progress_bar(f"fetching from {provider}", not as_json) as progress:
+        report = asyncio.run(_fetch(settings, provider, symbols, first, last, progress))
+    payload = to_jsonable(report)
+    emit(as_json, payload, lambda: err.print(_fetch_summary(report), highlight=False))
+    if report.failures and not report.symbols:
+        raise typer.Exit(2)
+
+
+async def _fetch(settings: Settings, provider: str, symbols: list[str], first: date, last: date, progress: Any) -> Any:
+    from marketdesk.db import upgrade
+    from marketdesk.desk import build_desk, build_sources
+
+    known = ("sim", "files", "yahoo", "alpaca", "finnhub", "alphavantage", "fred")
+    if provider not in known:
+        raise Rejected(f"unknown provider {provider!r}", hint=f"Use one of: {', '.join(known)}.")
+    clock = LiveClock()
+    desk = build_desk(settings, clock)
+    source, _ = build_sources(settings.model_copy(update={"market_data": [provider]}), clock, desk.store)
+    await asyncio.to_thread(upgrade, settings.effective_database_url)
+    try:
+        async with desk.db.session() as session:
+            return await desk.market.fetch(session, source, symbols, start=first, end=last, progress=progress)
+    finally:
+        await desk.db.dispose()
+
+
+def _fetch_summary(report: Any) -> str:
+    lines = [
+        f"{report.provider}: {len(report.symbols)} symbol(s) fetched; bars +{report.bars_inserted} new, "
+        f"{report.bars_updated} updated, {report.bars_unchanged} unchanged; {report.fundamentals} fundamentals, "
+        f"{report.earnings} earnings, {report.actions} new corporate actions"
+    ]
+    lines += [f"  {symbol}: {reason}" for symbol, reason in report.failures.items()]
+    return "\n".join(lines)
+
+
+@data_app.command("info")
+@handles_errors
+def data_info(
+    symbol: Annotated[str | None, typer.Argument(help="one symbol, or all when omitted")] = None,
+    data_dir: DataDir = None,
+    as_json: Json = False,
+) -> None:
+    """Coverage per symbol: first and last bar, rows, fundamentals and earnings counts."""
+    settings = settings_for(data_dir)
+    rows = asyncio.run(_coverage(settings, symbol))
+
+    def human() -> None:
+        if not rows:
+            err.print(
+                "no market data yet: run `marketdesk up` (simulated market) or `marketdesk data import prices FILE`"
+            )
+            return
+        table = Table("symbol", "first", "last", "bars", "fundamentals", "earnings", title="market data held")
+        for row in rows:
+            table.add_row(
+                row.symbol, str(row.first), str(row.last), str(row.bars), str(row.fundamentals), str(row.earnings)
+            )
+        Console().print(table)
+
+    emit(as_json, [to_jsonable(r) for r in rows], human)
+
+
+async def _coverage(settings: Settings, symbol: str | None) -> Any:
+    from marketdesk.db import upgrade
+    from marketdesk.desk import build_desk
+
+    await asyncio.to_thread(upgrade, settings.effective_database_url)
+    desk = build_desk(settings.model_copy(update={"market_data": ["files"]}), LiveClock())
+    try:
+        async with desk.db.session() as session:
+            return await desk.market.coverage(session, symbol)
+    finally:
+        await desk.db.dispose()
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
