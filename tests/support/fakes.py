@@ -63,9 +63,7 @@ class FakeSource(MarketDataBase):
     def __post_init__(self) -> None:
         rng = np.random.default_rng(3)
         self.days = [d.date() for d in pd.bdate_range("2024-01-02", "2025-12-31")]
-        self.closes = {
-            s: 100 * np.exp(np.cumsum(rng.normal(0.0003, 0.015, len(self.days)))) for s in SECTORS
-        }
+        self.closes = {s: 100 * np.exp(np.cumsum(rng.normal(0.0003, 0.015, len(self.days)))) for s in SECTORS}
 
     def _check(self, symbol: str) -> None:
         self.calls += 1
@@ -124,3 +122,25 @@ def corporate_split(symbol: str, day: date, ratio: str) -> CorporateAction:
     from marketdesk.marketdata.port import CorporateActionKind
 
     return CorporateAction(symbol, day, CorporateActionKind.SPLIT, Decimal(ratio), "test")
+
+
+class CountingStream:
+    """A QuoteStream that emits a batch for `symbols` every `interval_s`, the price rising a cent each time."""
+
+    def __init__(self, clock: Clock, symbols: list[str], interval_s: float = 0.02, batches: int | None = None) -> None:
+        self.clock = clock
+        self.symbols = symbols
+        self.interval_s = interval_s
+        self.batches = batches
+
+    async def stream(self, symbols: object = None):  # type: ignore[no-untyped-def]
+        import asyncio
+
+        step = 0
+        while self.batches is None or step < self.batches:
+            step += 1
+            yield [
+                Quote(s, self.clock.now(), Decimal("100.00") + Decimal(step) / 100, prev_close=Decimal("100.00"))
+                for s in self.symbols
+            ]
+            await asyncio.sleep(self.interval_s)

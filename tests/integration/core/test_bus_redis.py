@@ -65,4 +65,3 @@ async def test_a_dead_redis_is_a_temporary_error_with_the_fix() -> None:
         await bus.ping()
     assert "MARKETDESK_BUS=memory" in caught.value.one_line()
     await bus.close()
-

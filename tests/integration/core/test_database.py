@@ -115,9 +115,7 @@ async def test_a_locked_sqlite_database_is_a_temporary_error_and_loses_nothing(t
         with pytest.raises(Temporary, match="locked") as caught:
             async with database.session() as session:
                 await session.execute(text("PRAGMA busy_timeout=100"))
-                await MarketDataRepository(session).upsert_instruments(
-                    [SymbolInfo("BBB", "Beta")], source="t", now=NOW
-                )
+                await MarketDataRepository(session).upsert_instruments([SymbolInfo("BBB", "Beta")], source="t", now=NOW)
         assert "Wait a moment" in caught.value.one_line()
     finally:
         holder.rollback()
