@@ -95,7 +95,7 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 
 
 @pytest.fixture
-async def redis_url() -> AsyncIterator[str]:
+async def redis_url() -> str:
     """The real Redis (database 15), flushed before use; skips, saying so, when Redis is not running."""
     if not _port_open("127.0.0.1", 6379):
         pytest.skip("Redis is not running at 127.0.0.1:6379; start it to run the bus suite on it")
@@ -104,4 +104,4 @@ async def redis_url() -> AsyncIterator[str]:
     client = aioredis.from_url(REDIS_URL)
     await client.flushdb()
     await client.aclose()
-    yield REDIS_URL
+    return REDIS_URL
