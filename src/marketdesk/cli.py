@@ -220,13 +220,14 @@ def import_prices_command(
     as_json: Json = False,
 ) -> None:
     """Import daily prices; each row is accepted or rejected with a reason. Re-importing changes nothing."""
+    settings = settings_for(data_dir)
+    mapping, paths = parse_map(column_map), _existing(files)
     from marketdesk.marketdata.barstore import BarStore
     from marketdesk.marketdata.files import ImportOptions, import_prices
 
-    settings = settings_for(data_dir)
-    options = ImportOptions(column_map=parse_map(column_map), date_format=date_format, symbol=symbol)
+    options = ImportOptions(column_map=mapping, date_format=date_format, symbol=symbol)
     with progress_bar("importing prices", not as_json) as progress:
-        report = import_prices(_existing(files), BarStore(settings.bar_store_dir), options, progress)
+        report = import_prices(paths, BarStore(settings.bar_store_dir), options, progress)
     asyncio.run(_record_import(settings, "prices", report))
     emit(as_json, report.to_dict(), lambda: err.print(report.summary(), highlight=False))
     if report.failed_files and not report.accepted:
@@ -247,15 +248,16 @@ def import_fundamentals_command(
 ) -> None:
     """Import fundamentals, constituents, ETF lists or earnings files."""
     settings = settings_for(data_dir)
+    mapping, paths = parse_map(column_map), _existing(files)
+    try:
+        day = parse_date(as_of, field="--as-of") if as_of else None
+    except ValueError as exc:
+        raise Rejected(str(exc)) from None
     from marketdesk.marketdata.files import ImportOptions
 
-    options = ImportOptions(
-        column_map=parse_map(column_map),
-        date_format=date_format,
-        as_of=parse_date(as_of, field="--as-of") if as_of else None,
-    )
+    options = ImportOptions(column_map=mapping, date_format=date_format, as_of=day)
     with progress_bar("importing fundamentals", not as_json) as progress:
-        report = asyncio.run(_import_fundamentals(settings, _existing(files), options, progress))
+        report = asyncio.run(_import_fundamentals(settings, paths, options, progress))
     emit(as_json, report.to_dict(), lambda: err.print(report.summary(), highlight=False))
     if report.failed_files and not report.accepted:
         raise typer.Exit(2)
@@ -324,8 +326,11 @@ def data_fetch(
     """Fetch bars, actions, fundamentals and earnings from a provider into the desk's store."""
     settings = settings_for(data_dir)
     today = LiveClock().now().astimezone(NEW_YORK).date()
-    last = parse_date(end, field="--end") if end else today
-    first = parse_date(start, field="--start") if start else last - timedelta(days=5 * 365)
+    try:
+        last = parse_date(end, field="--end") if end else today
+        first = parse_date(start, field="--start") if start else last - timedelta(days=5 * 365)
+    except ValueError as exc:
+        raise Rejected(str(exc)) from None
     with progress_bar(f"fetching from {provider}", not as_json) as progress:
         report = asyncio.run(_fetch(settings, provider, symbols, first, last, progress))
     payload = to_jsonable(report)
@@ -393,8 +398,10 @@ async def _coverage(settings: Settings, symbol: str | None) -> Any:
     from marketdesk.db import upgrade
     from marketdesk.desk import build_desk
 
+    from marketdesk.marketdata.port import MarketDataBase
+
     await asyncio.to_thread(upgrade, settings.effective_database_url)
-    desk = build_desk(settings.model_copy(update={"market_data": ["files"]}), LiveClock())
+    desk = build_desk(settings, LiveClock(), source=MarketDataBase())  # reads what is stored; asks no source
     try:
         async with desk.db.session() as session:
             return await desk.market.coverage(session, symbol)
