@@ -16,7 +16,7 @@ from marketdesk.db import Database, upgrade
 from marketdesk.errors import ConfigError
 from marketdesk.logs import get_logger
 from marketdesk.marketdata.barstore import BarStore
-from marketdesk.marketdata.calendar import ExchangeCalendar, MarketClock, always_open_clock
+from marketdesk.marketdata.calendar import ExchangeCalendar, MarketClock
 from marketdesk.marketdata.port import MarketData, QuoteStream
 from marketdesk.marketdata.service import DEFAULT_WATCHLIST, MarketDataService
 from marketdesk.marketdata.universes import UniverseService
@@ -55,10 +55,9 @@ class Desk:
 
     def market_clock(self) -> MarketClock:
         """Open/closed and the next open/close: the sim's always-open session unless real hours are asked for."""
-        now = self.clock.now()
-        if self.simulated and not self.settings.real_hours:
-            return always_open_clock(now)
-        return self.calendar.clock(now)
+        if self.sim is not None:
+            return self.sim.market_clock()
+        return self.calendar.clock(self.clock.now())
 
     async def start(self, step: StartupStep | None = None) -> None:
         """Migrate the database, load the simulated market when it is a source, and start the live quotes."""
@@ -78,13 +77,13 @@ class Desk:
         if sim is None:
             return
         say("generating the simulated market")
-        await asyncio.to_thread(sim.history_frame)  # generation is CPU work: keep the event loop free
+        await asyncio.to_thread(sim.warm)  # generation is CPU work: keep the event loop free
         marker_path = self.settings.data_dir / "sim-loaded.json"
         marker = {
             "seed": self.settings.seed,
             "symbols": self.settings.sim_symbols,
             "years": self.settings.sim_history_years,
-            "last_session": str(sim.history_end),
+            "last_session": str(sim.history_end()),
         }
         loaded = json.loads(marker_path.read_text()) if marker_path.exists() else None
         async with self.db.session() as session:
@@ -100,8 +99,7 @@ class Desk:
                     actions=sim.all_corporate_actions(),
                 )
                 log.info("simulated market stored", bars=report.bars_inserted + report.bars_updated)
-            first = sim.default_watchlist(FIRST_WATCHLIST_SIZE)
-            await self.market.ensure_watchlist(session, DEFAULT_WATCHLIST, first)
+            await self.market.ensure_watchlist(session, DEFAULT_WATCHLIST, first_watchlist(sim))
         marker_path.parent.mkdir(parents=True, exist_ok=True)
         marker_path.write_text(json.dumps(marker))
 
@@ -110,6 +108,21 @@ class Desk:
         await self.bus.close()
         await self.db.dispose()
         self.started = False
+
+
+def first_watchlist(sim: SimMarketData, size: int = FIRST_WATCHLIST_SIZE) -> list[str]:
+    """The first-run watchlist: the benchmark ETF and the largest simulated companies."""
+    from marketdesk.marketdata.port import AssetClass
+
+    equities = {i.symbol for i in sim.symbols() if i.asset_class is AssetClass.EQUITY}
+    latest: dict[str, tuple[Any, float]] = {}
+    for record in sim.all_fundamentals():
+        if record.symbol in equities and record.market_cap is not None:
+            known = latest.get(record.symbol)
+            if known is None or record.period_end >= known[0]:
+                latest[record.symbol] = (record.period_end, record.market_cap)
+    largest = sorted(latest, key=lambda symbol: -latest[symbol][1])[: size - 1]
+    return [sim.benchmark, *largest]
 
 
 def build_bus(settings: Settings) -> Bus:
@@ -129,10 +142,12 @@ def build_sources(settings: Settings, clock: Clock, store: BarStore) -> tuple[Ma
             from marketdesk.marketdata.sim import SimMarketData
 
             sim = SimMarketData(
-                clock=clock,
+                clock,
                 seed=settings.seed,
                 n_symbols=settings.sim_symbols,
                 history_years=settings.sim_history_years,
+                speed=settings.sim_speed,
+                real_hours=settings.real_hours,
             )
             sources.append(sim)
         elif name == "files":
@@ -142,7 +157,8 @@ def build_sources(settings: Settings, clock: Clock, store: BarStore) -> tuple[Ma
         else:
             from marketdesk.marketdata.adapters import build_online_source
 
-            sources.append(build_online_source(name, clock=clock, keys=provider_keys(settings)))
+            cache_dir = settings.data_dir / "cache" / name
+            sources.append(build_online_source(name, clock=clock, keys=provider_keys(settings), cache_dir=cache_dir))
     if len(sources) == 1:
         return sources[0], sim
     from marketdesk.marketdata.chain import FallbackChain
@@ -181,13 +197,7 @@ def build_desk(
     if stream is None and sim is not None:
         from marketdesk.marketdata.sim import SimTicker
 
-        stream = SimTicker(
-            sim,
-            clock=clock,
-            tick_interval_s=settings.tick_interval_s,
-            speed=settings.sim_speed,
-            real_hours=settings.real_hours,
-        )
+        stream = SimTicker(sim, tick_interval_s=settings.tick_interval_s)
     quotes = QuoteHub(bus, stream)
     market = MarketDataService(source, store, clock, calendar, live_quotes=quotes.get)
     return Desk(

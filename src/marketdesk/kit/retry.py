@@ -68,8 +68,7 @@ class RetryPolicy:
 NO_RETRY = RetryPolicy(attempts=1)
 """Try once; for callers that do their own retrying."""
 
-# Jitter needs spread, not secrecy, so the standard generator is the right tool.
-_RNG = random.Random()  # noqa: S311
+_RNG = random.Random()  # noqa: S311 - jitter needs spread, not secrecy
 
 
 def retry_call(

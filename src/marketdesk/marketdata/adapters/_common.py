@@ -9,15 +9,20 @@ changed; a person must look). A vendor traceback never reaches the caller.
 
 from __future__ import annotations
 
+import http.client
 import json
+import math
+import numbers
+import re
 import socket
 import time
 import urllib.error
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from email.utils import parsedate_to_datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pandas as pd
 import requests
@@ -37,6 +42,20 @@ DEFAULT_TIMEOUT_S = 20.0
 """How long one HTTP request may take before it counts as a network failure."""
 
 _log = get_logger(__name__)
+
+_SECRET_IN_TEXT = re.compile(r"(?i)\b((?:api_?key|apikey|token|secret_?key|key_?id)=)[^&\s'\"]+")
+
+
+def scrub(text: str) -> str:
+    """Mask credentials that vendors put in query strings (`token=`, `apikey=`, `api_key=`) out of `text`.
+
+    requests and urllib quote the full URL in their exception messages; those messages reach our errors
+    and logs, and the key must not.
+
+    >>> scrub("url: /query?function=X&apikey=ABC123&limit=50")
+    'url: /query?function=X&apikey=***&limit=50'
+    """
+    return _SECRET_IN_TEXT.sub(r"\1***", text)
 
 
 def key_hint(settings: Sequence[str]) -> str:
@@ -60,10 +79,24 @@ class TimeoutHTTPAdapter(HTTPAdapter):
         super().__init__()
         self.timeout_s = timeout_s
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.timeout_s
-        return super().send(request, **kwargs)
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float, float] | tuple[float, None] | None = None,
+        verify: bool | str = True,
+        cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        """Send as `HTTPAdapter` does, with `timeout_s` when the caller gave no timeout."""
+        return super().send(
+            request,
+            stream=stream,
+            timeout=self.timeout_s if timeout is None else timeout,
+            verify=verify,
+            cert=cert,
+            proxies=proxies,
+        )
 
 
 def with_timeout(session: requests.Session, timeout_s: float = DEFAULT_TIMEOUT_S) -> requests.Session:
@@ -103,7 +136,7 @@ def http_error(
     key_settings: Sequence[str] = (),
 ) -> MarketdeskError:
     """Translate an HTTP status from a vendor into our error classes."""
-    said = f": {detail.strip()[:200]}" if detail.strip() else ""
+    said = f": {scrub(detail.strip())[:200]}" if detail.strip() else ""
     if status == 429:
         return RateLimited(
             f"{source} is rate limiting requests (HTTP 429){said}",
@@ -129,7 +162,7 @@ def http_error(
 def network_error(source: str, exc: BaseException) -> Temporary:
     """A connection that failed or timed out."""
     return Temporary(
-        f"cannot reach {source}: {type(exc).__name__}: {str(exc)[:200]}",
+        f"cannot reach {source}: {type(exc).__name__}: {scrub(str(exc))[:200]}",
         hint="Check the internet connection (and any proxy); the desk retries and falls back meanwhile.",
     )
 
@@ -137,7 +170,7 @@ def network_error(source: str, exc: BaseException) -> Temporary:
 def unreadable(source: str, what: str, exc: BaseException) -> Temporary:
     """A truncated or garbled response: usually transient (a proxy error page, a cut connection)."""
     return Temporary(
-        f"{source} sent an unreadable response to {what}: {type(exc).__name__}: {str(exc)[:160]}",
+        f"{source} sent an unreadable response to {what}: {type(exc).__name__}: {scrub(str(exc))[:160]}",
         hint="Retry later; if it persists the vendor may have changed its format.",
     )
 
@@ -145,12 +178,14 @@ def unreadable(source: str, what: str, exc: BaseException) -> Temporary:
 def unexpected_format(source: str, what: str, exc: BaseException) -> Operational:
     """A response that parsed but did not have the shape we expect: the vendor changed something."""
     return Operational(
-        f"{source} answered {what} in an unexpected shape ({type(exc).__name__}: {str(exc)[:160]})",
+        f"{source} answered {what} in an unexpected shape ({type(exc).__name__}: {scrub(str(exc))[:160]})",
         hint="The vendor's format may have changed; report it with this message.",
     )
 
 
-def translate_common(source: str, exc: BaseException, *, what: str, symbol: str | None, clock: Clock) -> MarketdeskError:
+def translate_common(
+    source: str, exc: BaseException, *, what: str, symbol: str | None, clock: Clock
+) -> MarketdeskError:
     """Map the exceptions every HTTP-based vendor library can raise."""
     if isinstance(exc, MarketdeskError):
         return exc
@@ -171,10 +206,12 @@ def translate_common(source: str, exc: BaseException, *, what: str, symbol: str 
         return network_error(source, exc)
     if isinstance(exc, ConnectionError | OSError):
         return network_error(source, exc)
+    if isinstance(exc, http.client.HTTPException):  # e.g. IncompleteRead: the body was cut short
+        return unreadable(source, what, exc)
     if isinstance(exc, KeyError | IndexError | TypeError | AttributeError | ValueError):
         return unexpected_format(source, what, exc)
     return Operational(
-        f"{source} failed on {what}: {type(exc).__name__}: {str(exc)[:200]}",
+        f"{source} failed on {what}: {type(exc).__name__}: {scrub(str(exc))[:200]}",
         hint="This is unexpected; report it with this message.",
     )
 
@@ -209,10 +246,13 @@ class OnlineSource(MarketDataBase):
             except MarketdeskError:
                 raise
             except Exception as exc:  # a vendor library may raise anything; translate all of it
-                raise self._translate(exc, what=what, symbol=symbol) from exc
+                # `from None`: vendor exceptions quote request URLs, and some vendors put the key in them
+                raise self._translate(exc, what=what, symbol=symbol) from None
 
         def log_retry(number: int, error: Temporary, wait_s: float) -> None:
-            _log.info("retrying", source=self.name, what=what, retry=number, wait_s=round(wait_s, 3), error=error.message)
+            _log.info(
+                "retrying", source=self.name, what=what, retry=number, wait_s=round(wait_s, 3), error=error.message
+            )
 
         return retry_call(attempt, policy=self._retry, sleep=self._sleep, on_retry=log_retry)
 
@@ -229,8 +269,8 @@ def parse_utc(text: str) -> datetime:
         value = value[:-1] + "+00:00"
     head, sep, tail = value.partition(".")
     if sep:  # Python parses at most microseconds; vendors send nanoseconds
-        digits = "".join(ch for ch in tail if ch.isdigit())
-        zone = tail[len(digits) :]
+        count = len(tail) - len(tail.lstrip("0123456789"))
+        digits, zone = tail[:count], tail[count:]
         value = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
@@ -247,8 +287,10 @@ def optional_float(value: object) -> float | None:
         if text in {"", "None", "none", "null", "-", ".", "NaN", "nan"}:
             return None
         return float(text.replace(",", ""))
-    number = float(value)  # type: ignore[arg-type]
-    return None if number != number else number  # NaN is the only value unequal to itself
+    if isinstance(value, Decimal | numbers.Real):
+        number = float(value)
+        return None if math.isnan(number) else number
+    raise TypeError(f"expected a number, got {type(value).__name__}")
 
 
 BarRow = tuple[date, float, float, float, float, float, float]
