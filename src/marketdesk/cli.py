@@ -397,7 +397,6 @@ def data_info(
 async def _coverage(settings: Settings, symbol: str | None) -> Any:
     from marketdesk.db import upgrade
     from marketdesk.desk import build_desk
-
     from marketdesk.marketdata.port import MarketDataBase
 
     await asyncio.to_thread(upgrade, settings.effective_database_url)

@@ -388,6 +388,8 @@ def _keys(*tables: pa.Table) -> list[np.ndarray]:
 
 def _dedupe_keep_last(table: pa.Table) -> pa.Table:
     (keys,) = _keys(table)
+    if _increasing(keys):
+        return table
     reversed_keys = keys[::-1]
     _, first_from_end = np.unique(reversed_keys, return_index=True)
     if len(first_from_end) == len(keys):
@@ -397,14 +399,23 @@ def _dedupe_keep_last(table: pa.Table) -> pa.Table:
 
 
 def _sort(table: pa.Table) -> pa.Table:
-    return table.sort_by([("symbol", "ascending"), ("date", "ascending")])
+    """Order rows by (symbol, date); the keys of `_keys` sort that way, and sorted input is left alone."""
+    (keys,) = _keys(table)
+    if _increasing(keys):
+        return table
+    return table.take(pa.array(np.argsort(keys, kind="stable")))
+
+
+def _increasing(keys: np.ndarray) -> bool:
+    return bool((keys[1:] > keys[:-1]).all())
 
 
 def _atomic_write(table: pa.Table, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        pq.write_table(table, tmp, compression="zstd", row_group_size=256_000)
+        # dictionary-encode the symbols only: float columns rarely repeat, and trying costs time and space
+        pq.write_table(table, tmp, compression="zstd", row_group_size=256_000, use_dictionary=["symbol"])
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)

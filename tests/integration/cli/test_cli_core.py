@@ -83,8 +83,6 @@ def test_importing_a_missing_file_says_so(runner: CliRunner, tmp_path: Path) -> 
 def test_a_malformed_map_override_is_explained(runner: CliRunner, tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
     path.write_text("Date,Close\n2024-01-02,1\n")
-    result = runner.invoke(
-        app, ["data", "import", "prices", str(path), "--map", "close", "--data-dir", str(tmp_path)]
-    )
+    result = runner.invoke(app, ["data", "import", "prices", str(path), "--map", "close", "--data-dir", str(tmp_path)])
     assert result.exit_code == 2
     assert "FIELD=COLUMN" in result.stderr

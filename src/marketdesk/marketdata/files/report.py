@@ -61,9 +61,11 @@ class FileReport:
             return
         self.rows_rejected += count
         self.rejections[reason] = self.rejections.get(reason, 0) + count
-        kept = sum(1 for s in self.samples if s.reason.startswith(reason)) if False else 0
-        for line, message in examples[: max(0, SAMPLES_PER_REASON - kept)]:
+        for line, message in examples[:SAMPLES_PER_REASON]:
             self.samples.append(RejectedRow(self.path, line, message))
+
+    def __str__(self) -> str:
+        return self.path
 
     def fail(self, message: str) -> None:
         """Mark the whole file as not imported, with one line saying why."""
@@ -97,41 +99,65 @@ class ImportReport:
 
     @property
     def errors(self) -> list[str]:
+        """One line per file that could not be imported: its path and why."""
         return [f"{f.path}: {f.error}" for f in self.files if f.error is not None]
+
+    @property
+    def failed_files(self) -> list[str]:
+        """Paths of the files that could not be imported at all."""
+        return [f.path for f in self.files if f.error is not None]
+
+    @property
+    def accepted(self) -> int:
+        """Rows accepted over all files (the same as `rows_accepted`)."""
+        return self.rows_accepted
+
+    @property
+    def rejected(self) -> int:
+        """Rows rejected over all files (the same as `rows_rejected`)."""
+        return self.rows_rejected
 
     def _sum(self, name: str) -> int:
         return sum(int(getattr(f, name)) for f in self.files)
 
     @property
     def rows_read(self) -> int:
+        """Rows read over all files (blank lines are not rows)."""
         return self._sum("rows_read")
 
     @property
     def rows_accepted(self) -> int:
+        """Rows accepted over all files."""
         return self._sum("rows_accepted")
 
     @property
     def rows_rejected(self) -> int:
+        """Rows rejected over all files."""
         return self._sum("rows_rejected")
 
     @property
     def inserted(self) -> int:
+        """Records new to the store."""
         return self._sum("inserted")
 
     @property
     def updated(self) -> int:
+        """Stored records whose values changed."""
         return self._sum("updated")
 
     @property
     def unchanged(self) -> int:
+        """Records the store already held as they are."""
         return self._sum("unchanged")
 
     @property
     def symbols(self) -> list[str]:
+        """Every symbol the import touched, sorted."""
         return sorted({s for f in self.files for s in f.symbols})
 
     @property
     def rejections(self) -> dict[str, int]:
+        """Rejected rows by reason over all files, most frequent first."""
         total: Counter[str] = Counter()
         for report in self.files:
             total.update(report.rejections)
@@ -139,6 +165,7 @@ class ImportReport:
 
     @property
     def samples(self) -> list[RejectedRow]:
+        """A few rejected rows, with file and line."""
         return [s for f in self.files for s in f.samples][:SAMPLES_PER_REPORT]
 
     def to_dict(self) -> dict[str, Any]:
