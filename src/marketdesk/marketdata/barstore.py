@@ -415,7 +415,7 @@ def _atomic_write(table: pa.Table, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         # dictionary-encode the symbols only: float columns rarely repeat, and trying costs time and space
-        pq.write_table(table, tmp, compression="zstd", row_group_size=256_000, use_dictionary=["symbol"])
+        pq.write_table(table, tmp, compression="snappy", row_group_size=256_000, use_dictionary=["symbol"])
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
