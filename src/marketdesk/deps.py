@@ -29,4 +29,6 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 DeskDep = Annotated[Desk, Depends(get_desk)]
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the unit of work commits when the handler returns, before the response is sent, so a
+# client that reads right after a write sees it (the default scope would commit after sending)
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

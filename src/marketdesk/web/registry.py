@@ -68,7 +68,9 @@ def current_desk() -> Desk:
     return _Mounted.desk
 
 
-def desk_page(path: str, label: str | None = None, icon: str = "article", *, title: str | None = None) -> Callable[[B], B]:
+def desk_page(
+    path: str, label: str | None = None, icon: str = "article", *, title: str | None = None
+) -> Callable[[B], B]:
     """Register an async page builder `build(desk, **path_params)` at `path`, inside the desk's shell.
 
     `label` and `icon` (a Material icon name) put the page in the navigation; `title` is the browser tab's
@@ -78,7 +80,7 @@ def desk_page(path: str, label: str | None = None, icon: str = "article", *, tit
         raise ValueError(f"page path {path!r} must start with '/'")
 
     def register(build: B) -> B:
-        parameters = list(inspect.signature(build).parameters.values())
+        parameters = list(inspect.signature(build, eval_str=True).parameters.values())
         if not parameters:
             raise TypeError(f"page builder {build.__name__} must take the desk as its first parameter")
         if label is not None and all(item.path != path for item in NAV):

@@ -1,0 +1,180 @@
+"""The shell every page shares: a header (product name, market clock, SIMULATED badge, symbol search,
+light/dark toggle) and the left navigation built from the page registry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import quote as url_quote
+
+from nicegui import app, ui
+
+from marketdesk.desk import Desk
+from marketdesk.errors import MarketdeskError
+from marketdesk.marketdata.service import normalize_symbol
+from marketdesk.web.registry import NAV
+from marketdesk.web.theme import SIMULATED_COLOR
+
+CLOCK_REFRESH_S = 5.0
+SEARCH_RESULTS = 8
+DARK_MODE_KEY = "dark_mode"
+
+
+def symbol_path(symbol: str) -> str:
+    """The URL of a symbol's page."""
+    return f"/symbol/{url_quote(symbol, safe='')}"
+
+
+@contextmanager
+def shell(desk: Desk, *, active_path: str) -> Iterator[ui.column]:
+    """Build the header and navigation; the page's own content goes in the yielded column."""
+    dark = ui.dark_mode(value=bool(app.storage.user.get(DARK_MODE_KEY, False)))
+    drawer = _navigation(active_path)
+    with ui.header(elevated=True).classes("items-center gap-3 px-3 py-2").style("background-color: #0f172a"):
+        ui.button(icon="menu", on_click=drawer.toggle).props("flat round dense color=white aria-label=Navigation")
+        ui.link("marketdesk", "/").classes("text-lg font-semibold tracking-tight text-white no-underline").props(
+            "data-testid=brand"
+        )
+        if desk.simulated:
+            simulated_badge(desk)
+        refresh_clock = _market_clock(desk)
+        ui.space()
+        _symbol_search(desk)
+        _dark_toggle(dark)
+    with ui.column().classes("w-full max-w-6xl mx-auto p-4 gap-4") as content:
+        yield content
+    # A timer waits for the browser's websocket, and NiceGUI sends the page as soon as anything does; starting
+    # it after the content is built keeps the whole page (and its status code) in the first response.
+    with content:
+        ui.timer(CLOCK_REFRESH_S, refresh_clock)
+
+
+def simulated_badge(desk: Desk) -> None:
+    """The amber chip that says the data is simulated (with the seed, so a run can be reproduced)."""
+    chip = ui.chip("SIMULATED", icon="science", color=SIMULATED_COLOR, text_color="black")
+    chip.props("dense square data-testid=simulated-badge").classes("font-bold tracking-wider")
+    with chip:
+        ui.tooltip(
+            f"Everything on this desk comes from a simulated market (seed {desk.settings.seed}); "
+            "no price here is real market data."
+        )
+
+
+def _navigation(active_path: str) -> ui.left_drawer:
+    with ui.left_drawer(value=True, bordered=True).props("width=210 breakpoint=900") as drawer:
+        drawer.props("data-testid=navigation")
+        with ui.list().classes("w-full pt-2"):
+            for item in NAV:
+                active = item.path == active_path
+                link = ui.item().props(f'clickable tag=a href="{item.path}" data-testid="{item.test_id}"')
+                if active:
+                    link.props("active active-class=text-primary").classes("font-semibold")
+                with link:
+                    with ui.item_section().props("avatar"):
+                        ui.icon(item.icon)
+                    ui.item_section(item.label)
+    return drawer
+
+
+def _market_clock(desk: Desk) -> Callable[[], None]:
+    with ui.row().classes("items-center gap-1 text-sm text-slate-200").props("data-testid=market-clock") as row:
+        dot = ui.icon("circle", size="10px")
+        text = ui.label().classes("whitespace-nowrap")
+        tooltip = ui.tooltip()
+
+    def refresh() -> None:
+        clock = desk.market_clock()
+        dot.classes(remove="text-green-400 text-slate-400", add="text-green-400" if clock.is_open else "text-slate-400")
+        text.set_text(clock.describe())
+        row.props(f"data-open={'true' if clock.is_open else 'false'}")
+        tooltip.set_text(
+            "The simulated market trades whenever the desk runs."
+            if clock.simulated_hours
+            else "New York Stock Exchange hours (XNYS), with holidays and half days."
+        )
+
+    refresh()
+    return refresh
+
+
+def _symbol_search(desk: Desk) -> None:
+    """Type a ticker or a name; pick a result, or press Enter for the best match."""
+    state: dict[str, Any] = {"seq": 0, "first": None}
+    search = (
+        ui.input(placeholder="Search symbol or name")
+        .props('dense standout dark clearable data-testid=symbol-search aria-label="Search symbols"')
+        .classes("w-72")
+    )
+    with search.add_slot("prepend"):
+        ui.icon("search")
+    with search:
+        menu = ui.menu().props("no-parent-event no-focus no-refocus fit").props("data-testid=search-results")
+
+    async def lookup() -> None:
+        state["seq"] += 1
+        seq = state["seq"]
+        text = (search.value or "").strip()
+        if not text:
+            state["first"] = None
+            menu.close()
+            return
+        async with desk.db.session() as session:
+            page = await desk.market.search(session, text, limit=SEARCH_RESULTS)
+        if seq != state["seq"]:
+            return  # a newer keystroke has asked again
+        state["first"] = page.items[0].symbol if page.items else None
+        menu.clear()
+        with menu:
+            if not page.items:
+                ui.item(f"No symbol or name matches “{text}”").props("dense disable")
+            for info in page.items:
+                with (
+                    ui.item(on_click=lambda s=info.symbol: go(s))
+                    .props(f'clickable dense data-testid="search-result-{info.symbol}"')
+                    .classes("min-w-64")
+                ):
+                    with ui.item_section():
+                        ui.item_label(info.symbol).classes("font-semibold")
+                        ui.item_label(info.name).props("caption lines=1")
+                    if info.sector:
+                        with ui.item_section().props("side"):
+                            ui.item_label(info.sector).props("caption")
+        menu.open()
+
+    def go(symbol: str) -> None:
+        menu.close()
+        search.set_value("")
+        ui.navigate.to(symbol_path(symbol))
+
+    async def choose() -> None:
+        await lookup()
+        text = (search.value or "").strip()
+        if state["first"] is not None:
+            go(state["first"])
+            return
+        try:
+            go(normalize_symbol(text))  # not known: the symbol page explains and offers the search
+        except MarketdeskError as exc:
+            if text:
+                ui.notify(exc.one_line(), type="warning")
+
+    search.on_value_change(lookup)
+    search.on("keydown.enter", choose)
+    search.on("keydown.esc", menu.close)
+
+
+def _dark_toggle(dark: ui.dark_mode) -> None:
+    def icon_for(value: bool | None) -> str:
+        return "light_mode" if value else "dark_mode"
+
+    def toggle() -> None:
+        dark.set_value(not dark.value)
+        app.storage.user[DARK_MODE_KEY] = bool(dark.value)
+        button.props(f"icon={icon_for(dark.value)}")
+
+    button = ui.button(icon=icon_for(dark.value), on_click=toggle).props(
+        'flat round dense color=white data-testid=dark-toggle aria-label="Light or dark"'
+    )
+    with button:
+        ui.tooltip("Light or dark (remembered in this browser)")

@@ -1,0 +1,177 @@
+"""Browser tests: a real desk server (the default desk: SQLite, the simulated market) started once per test
+session in a subprocess on a free loopback port, driven by Debian's Chromium through Playwright.
+
+Every test here is marked `browser` and grouped on one xdist worker (`--dist loadgroup`), so the suite
+starts one server and one browser however many workers run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "artifacts" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    # without these Chromium reaches for the internet (updates, sync, field trials), which is closed here
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SERVER_START_TIMEOUT_S = 90.0
+SEED = 7
+# a small, fast simulated market that ticks twice a second
+SERVER_SETTINGS = {
+    "MARKETDESK_TICK_INTERVAL_S": "0.5",
+    "MARKETDESK_SIM_SYMBOLS": "120",
+    "MARKETDESK_SIM_HISTORY_YEARS": "3",
+    "MARKETDESK_LOG_LEVEL": "WARNING",
+}
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _server_env(data_dir: Path, port: int) -> dict[str, str]:
+    # The server must not inherit pytest's variables (NiceGUI changes behaviour when it sees
+    # PYTEST_CURRENT_TEST) nor any MARKETDESK_* setting of the developer's shell.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "MARKETDESK_"))}
+    env.update(SERVER_SETTINGS)
+    env["MARKETDESK_DATA_DIR"] = str(data_dir)
+    env["MARKETDESK_PORT"] = str(port)
+    env["MARKETDESK_SEED"] = str(SEED)
+    return env
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    if not path.exists():
+        return "(no server log)"
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    last = "no answer yet"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the desk server exited with code {process.returncode}:\n{_tail(log_path)}")
+        try:
+            response = httpx.get(f"{url}/readyz", timeout=2.0)
+            if response.status_code == 200:
+                return
+            last = response.text
+        except httpx.HTTPError as exc:
+            last = repr(exc)
+        time.sleep(0.25)
+    pytest.fail(f"the desk server was not ready within {SERVER_START_TIMEOUT_S:.0f} s ({last}):\n{_tail(log_path)}")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed: run `apt-get install chromium` (make test does this)")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def desk_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of a running desk: `marketdesk up` on the simulated market, in a subprocess."""
+    data_dir = tmp_path_factory.mktemp("desk-data")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = data_dir / "server.log"
+    command = [
+        sys.executable,
+        "-m",
+        "marketdesk.cli",
+        "up",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+        "--seed",
+        str(SEED),
+    ]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603 (our own CLI, with arguments we built)
+            command, cwd=data_dir, env=_server_env(data_dir, port), stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            _wait_ready(url, process, log_path)
+            yield url
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+
+
+# Playwright's sync API runs an event loop on this thread while it is open, which would break every asyncio
+# test that runs after it on the same xdist worker: so it lives per module, never per session.
+@pytest.fixture(scope="module")
+def playwright_instance() -> Iterator[Playwright]:
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: Path, playwright_instance: Playwright) -> Iterator[Browser]:
+    launched = playwright_instance.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+    yield launched
+    launched.close()
+
+
+REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    # keep each phase's report on the test, so the page fixture can tell whether the test failed
+    report: pytest.TestReport = yield
+    item.stash.setdefault(REPORTS, {})[report.when] = report
+    return report
+
+
+@pytest.fixture
+def page(browser: Browser, desk_url: str, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh browser context (its own cookies, so its own preferences) on the desk. A failing test leaves a
+    screenshot of the page in artifacts/screenshots/failed-<test>.png."""
+    context = browser.new_context(base_url=desk_url, viewport={"width": 1360, "height": 900})
+    context.set_default_timeout(15_000)
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    outcome = request.node.stash.get(REPORTS, {}).get("call")
+    if outcome is not None and outcome.failed and not opened.is_closed():
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        opened.screenshot(path=str(SCREENSHOTS / f"failed-{request.node.name}.png"), full_page=True)
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
