@@ -15,7 +15,15 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from marketdesk.clock import LiveClock
@@ -77,15 +85,15 @@ def emit(as_json: bool, payload: Any, human: Callable[[], None]) -> None:
 
 
 @contextmanager
-def progress_bar(label: str, enabled: bool) -> Iterator[Callable[[int, int], None]]:
-    """A rich progress bar on stderr; yields a `progress(done, total)` callback."""
+def progress_bar(label: str, enabled: bool, *, in_bytes: bool = False) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr; yields a `progress(done, total)` callback (counting bytes or items)."""
     if not enabled:
         yield lambda _done, _total: None
         return
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        DownloadColumn() if in_bytes else MofNCompleteColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=err,
@@ -226,7 +234,7 @@ def import_prices_command(
     from marketdesk.marketdata.files import ImportOptions, import_prices
 
     options = ImportOptions(column_map=mapping, date_format=date_format, symbol=symbol)
-    with progress_bar("importing prices", not as_json) as progress:
+    with progress_bar("importing prices", not as_json, in_bytes=True) as progress:
         report = import_prices(paths, BarStore(settings.bar_store_dir), options, progress)
     asyncio.run(_record_import(settings, "prices", report))
     emit(as_json, report.to_dict(), lambda: err.print(report.summary(), highlight=False))
@@ -256,7 +264,7 @@ def import_fundamentals_command(
     from marketdesk.marketdata.files import ImportOptions
 
     options = ImportOptions(column_map=mapping, date_format=date_format, as_of=day)
-    with progress_bar("importing fundamentals", not as_json) as progress:
+    with progress_bar("importing fundamentals", not as_json, in_bytes=True) as progress:
         report = asyncio.run(_import_fundamentals(settings, paths, options, progress))
     emit(as_json, report.to_dict(), lambda: err.print(report.summary(), highlight=False))
     if report.failed_files and not report.accepted:

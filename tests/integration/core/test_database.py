@@ -140,3 +140,14 @@ async def test_an_unreachable_postgres_is_a_temporary_error() -> None:
     with pytest.raises(Temporary, match="cannot reach the database"):
         await database.ping()
     await database.dispose()
+
+
+async def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'wal.db'}"
+    upgrade(url)
+    database = Database(url)
+    async with database.engine.connect() as connection:
+        mode = (await connection.execute(text("PRAGMA journal_mode"))).scalar_one()
+        foreign_keys = (await connection.execute(text("PRAGMA foreign_keys"))).scalar_one()
+    assert (mode, foreign_keys) == ("wal", 1)
+    await database.dispose()
