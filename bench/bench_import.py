@@ -15,7 +15,6 @@ Run: .venv/bin/python bench/bench_import.py
 from __future__ import annotations
 
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -23,17 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-RELATIVE = "prices-sp500-daily/sp500_daily_adjusted_1999-11-01_2021-04-21.csv.gz"
+from benchkit import SP500_DAILY, emit, shared_data
+
 REPEATS = 3
-
-
-def shared_data() -> Path:
-    repo = Path(__file__).resolve().parents[1]
-    return Path(os.environ.get("MARKETDESK_SHARED_DATA", repo.parent / "shared" / "data"))
-
-
-def emit(name: str, value: float, unit: str) -> None:
-    print(json.dumps({"bench": name, "value": round(value, 6), "unit": unit}), flush=True)
 
 
 def child(path: Path, store_dir: Path) -> None:
@@ -73,7 +64,7 @@ def timed_read_csv(path: Path) -> float:
 
 
 def main() -> None:
-    path = shared_data() / RELATIVE
+    path = shared_data() / SP500_DAILY
     if not path.is_file():
         print(f"bench_import: skipped, {path} not found (set MARKETDESK_SHARED_DATA)", file=sys.stderr)
         return

@@ -12,13 +12,13 @@ Run: .venv/bin/python bench/bench_sim.py
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 import numpy as np
 
+from benchkit import emit
 from marketdesk.clock import SimClock
 from marketdesk.marketdata.calendar import ExchangeCalendar
 from marketdesk.marketdata.sim import SimMarketData
@@ -34,10 +34,6 @@ def best_of(repeats: int, action: Callable[[], object]) -> float:
         action()
         timings.append(time.perf_counter() - started)
     return min(timings)
-
-
-def emit(name: str, value: float, unit: str) -> None:
-    print(json.dumps({"bench": name, "value": round(value, 6), "unit": unit}), flush=True)
 
 
 def fresh_market() -> SimMarketData:

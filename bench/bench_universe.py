@@ -12,31 +12,20 @@ Run: .venv/bin/python bench/bench_universe.py
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from benchkit import SP500_DAILY, emit, shared_data
 from marketdesk.marketdata.barstore import BarStore
 from marketdesk.marketdata.files import import_prices
 
-RELATIVE = "prices-sp500-daily/sp500_daily_adjusted_1999-11-01_2021-04-21.csv.gz"
 REPEATS = 5
 
 
-def shared_data() -> Path:
-    repo = Path(__file__).resolve().parents[1]
-    return Path(os.environ.get("MARKETDESK_SHARED_DATA", repo.parent / "shared" / "data"))
-
-
-def emit(name: str, value: float, unit: str) -> None:
-    print(json.dumps({"bench": name, "value": round(value, 6), "unit": unit}), flush=True)
-
-
 def main() -> None:
-    path = shared_data() / RELATIVE
+    path = shared_data() / SP500_DAILY
     if not path.is_file():
         print(f"bench_universe: skipped, {path} not found (set MARKETDESK_SHARED_DATA)", file=sys.stderr)
         return

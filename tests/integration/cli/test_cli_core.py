@@ -1,22 +1,11 @@
 """The command line: --json on stdout, one-line errors on stderr with the right exit code."""
 
 import json
-import os
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from marketdesk.cli import app
-
-
-@pytest.fixture
-def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
-    monkeypatch.chdir(tmp_path)
-    for key in list(os.environ):
-        if key.startswith("MARKETDESK_"):
-            monkeypatch.delenv(key)
-    return CliRunner()
 
 
 def test_config_show_json_masks_secrets(runner: CliRunner, tmp_path: Path) -> None:

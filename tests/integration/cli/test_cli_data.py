@@ -5,22 +5,12 @@ import os
 from datetime import date
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from marketdesk.cli import app
 from marketdesk.marketdata.calendar import ExchangeCalendar
 
 YAHOO = "Date,Open,High,Low,Close,Adj Close,Volume\n"
-
-
-@pytest.fixture
-def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
-    monkeypatch.chdir(tmp_path)
-    for key in list(os.environ):
-        if key.startswith("MARKETDESK_"):
-            monkeypatch.delenv(key)
-    return CliRunner()
 
 
 def test_import_reports_rejections_and_a_second_import_changes_nothing(runner: CliRunner, tmp_path: Path) -> None:
