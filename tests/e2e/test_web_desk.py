@@ -52,7 +52,7 @@ def web_quote_streams(desk_url: str) -> float:
     return float(found.group(1))
 
 
-def wait_for_gauge(desk_url: str, expected: float, timeout_s: float = 15.0) -> None:
+def assert_gauge_reaches(desk_url: str, expected: float, timeout_s: float = 15.0) -> None:
     deadline = time.monotonic() + timeout_s
     value = web_quote_streams(desk_url)
     while value != expected and time.monotonic() < deadline:
@@ -90,12 +90,12 @@ def wait_for_chart(page: Page) -> dict[str, int]:
 
 
 def test_live_subscription_opens_with_the_page_and_closes_when_it_goes(page: Page, desk_url: str) -> None:
-    wait_for_gauge(desk_url, 0)  # pages of earlier tests have gone
+    assert_gauge_reaches(desk_url, 0)  # pages of earlier tests have gone
     open_desk(page)
-    wait_for_gauge(desk_url, 1)
+    assert_gauge_reaches(desk_url, 1)
     page.context.close()
     # NiceGUI deletes the client after its reconnect timeout; the page's subscription is then cancelled
-    wait_for_gauge(desk_url, 0)
+    assert_gauge_reaches(desk_url, 0)
 
 
 def test_desk_says_simulated_and_watchlist_prices_tick_from_the_server(

@@ -14,7 +14,6 @@ from marketdesk.marketdata.schemas import (
     Coverage,
     MarketClockOut,
     QuoteOut,
-    Stats,
     Symbol,
     SymbolDetail,
     SymbolList,
@@ -50,7 +49,7 @@ async def get_symbol(symbol: str, desk: DeskDep, session: SessionDep) -> SymbolD
     """One instrument with its key statistics."""
     info = await desk.market.symbol(session, symbol)
     stats = await desk.market.key_stats(session, info.symbol)
-    return SymbolDetail(symbol=Symbol.of(info), stats=Stats.of(stats), simulated=desk.simulated)
+    return SymbolDetail(symbol=Symbol.of(info), stats=stats, simulated=desk.simulated)
 
 
 @router.get("/symbols/{symbol}/bars", response_model=Bars)

@@ -62,34 +62,9 @@ class SymbolList(Strict):
         return cls(items=[Symbol.of(i) for i in page.items], total=page.total, limit=page.limit, offset=page.offset)
 
 
-class Stats(Strict):
-    last: float | None
-    prev_close: float | None
-    change_pct: float | None
-    day_low: float | None
-    day_high: float | None
-    week52_high: float | None
-    week52_low: float | None
-    below_52w_high_pct: float | None
-    avg_volume_3m: float | None
-    market_cap: float | None
-    pe: float | None
-    eps_ttm: float | None
-    dividend_yield_pct: float | None
-    return_1y_pct: float | None
-    volatility_1y_pct: float | None
-    bars: int
-    first_date: date | None
-    last_date: date | None
-
-    @classmethod
-    def of(cls, stats: KeyStats) -> Stats:
-        return cls(**{name: getattr(stats, name) for name in cls.model_fields})
-
-
 class SymbolDetail(Strict):
     symbol: Symbol
-    stats: Stats
+    stats: KeyStats  # the engine's frozen dataclass, rendered as is
     simulated: bool
 
 
