@@ -34,7 +34,7 @@ lock: $(BIN)/python ## Re-pin requirements*.lock from pyproject.toml
 	$(BIN)/uv pip compile --quiet --no-header --python-version 3.11 pyproject.toml --extra dev -o requirements-dev.lock
 
 .PHONY: up
-up: install ## Run the whole desk on the embedded defaults (SQLite, sim market, paper broker)
+up: install ## Run the whole desk on the embedded defaults (SQLite, in-process bus, simulated market)
 	$(BIN)/marketdesk up
 
 .PHONY: chromium
