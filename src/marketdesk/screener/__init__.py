@@ -1,0 +1,1 @@
+"""The screener and research desk: metrics, gates, scores, regime, verdicts, DCF, tearsheets and dips."""
