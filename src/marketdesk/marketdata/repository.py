@@ -147,6 +147,21 @@ class MarketDataRepository:
                 latest[symbol] = (period_end, cap, shares)
         return {s: (v[1], v[2]) for s, v in latest.items()}
 
+    async def fundamentals_of(self, symbols: Sequence[str] | None = None) -> list[Fundamentals]:
+        """Every stored fundamentals record of `symbols` (all when None), oldest first per symbol.
+
+        The caller decides what was known when (see screener.universe.known_from).
+        """
+        query = select(FundamentalsRecord).order_by(FundamentalsRecord.symbol, FundamentalsRecord.period_end)
+        if symbols is None:
+            return [_to_fundamentals(row) for row in await self.session.scalars(query)]
+        out: list[Fundamentals] = []
+        for offset in range(0, len(symbols), 900):
+            chunk = list(symbols[offset : offset + 900])
+            rows = await self.session.scalars(query.where(FundamentalsRecord.symbol.in_(chunk)))
+            out.extend(_to_fundamentals(row) for row in rows)
+        return out
+
     async def fundamentals_count(self) -> int:
         return int(await self.session.scalar(select(func.count()).select_from(FundamentalsRecord)) or 0)
 
