@@ -73,6 +73,7 @@ class UniverseLoader:
         for field in PRICE_FIELDS:
             prices[field] = await asyncio.to_thread(self.store.read_matrix, wanted, field=field, start=start, end=as_of)
         fundamentals = await repository.fundamentals_of([i.symbol for i in instruments])
+        actions = await asyncio.to_thread(self.store.actions, None, None, as_of)
         data = assemble_universe(
             as_of,
             instruments,
@@ -80,6 +81,7 @@ class UniverseLoader:
             fundamentals,
             benchmark_symbol=benchmark or "",
             yields=await self._yields(as_of),
+            actions=actions,
         )
         return LoadedUniverse(data, tuple(instruments))
 

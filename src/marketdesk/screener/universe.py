@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from marketdesk.marketdata.barstore import UniverseArrays
-from marketdesk.marketdata.port import Fundamentals, SymbolInfo
+from marketdesk.marketdata.port import CorporateAction, CorporateActionKind, Fundamentals, SymbolInfo
 from marketdesk.screener.model import FundamentalArrays, UniverseData
 
 if TYPE_CHECKING:
@@ -95,12 +95,41 @@ def _latest(records: Sequence[Fundamentals], name: str) -> float:
     return float("nan")
 
 
-def fundamental_arrays(symbols: Sequence[str], records: Iterable[Fundamentals], as_of: date) -> FundamentalArrays:
-    """Per-symbol trailing and latest figures known on `as_of`, aligned with `symbols`."""
+def split_adjusted(record: Fundamentals, splits: Sequence[tuple[date, float]], as_of: date) -> Fundamentals:
+    """Restate a record's per-share figures on the share basis of `as_of`.
+
+    A report reflects the splits made before it was published; a split after that (up to `as_of`)
+    multiplies the share count and divides EPS and dividends per share by its ratio.
+    """
+    published = known_from(record)
+    factor = 1.0
+    for ex_date, ratio in splits:
+        if published < ex_date <= as_of and ratio > 0:
+            factor *= ratio
+    if factor == 1.0:
+        return record
+    return replace(
+        record,
+        eps=None if record.eps is None else record.eps / factor,
+        dividends_per_share=None if record.dividends_per_share is None else record.dividends_per_share / factor,
+        shares_outstanding=None if record.shares_outstanding is None else record.shares_outstanding * factor,
+    )
+
+
+def fundamental_arrays(
+    symbols: Sequence[str],
+    records: Iterable[Fundamentals],
+    as_of: date,
+    splits: Mapping[str, Sequence[tuple[date, float]]] | None = None,
+) -> FundamentalArrays:
+    """Per-symbol trailing and latest figures known on `as_of`, aligned with `symbols`, per-share figures
+    restated for splits made since each report (`splits[symbol]` = (ex_date, new shares per old))."""
     by_symbol: dict[str, list[Fundamentals]] = defaultdict(list)
+    splits = splits or {}
     for record in records:
         if known_from(record) <= as_of:
-            by_symbol[record.symbol].append(record)
+            symbol_splits = splits.get(record.symbol)
+            by_symbol[record.symbol].append(split_adjusted(record, symbol_splits, as_of) if symbol_splits else record)
     n = len(symbols)
     flows = {f"{name}_ttm": np.full(n, np.nan) for name in _FLOWS}
     prev = {f"{name}_ttm_prev": np.full(n, np.nan) for name in ("revenue", "eps")}
@@ -159,10 +188,12 @@ def assemble_universe(
     *,
     benchmark_symbol: str,
     yields: Mapping[str, float] | None = None,
+    actions: Iterable[CorporateAction] = (),
     sessions: int = HISTORY_SESSIONS,
 ) -> UniverseData:
     """Build `UniverseData` for `instruments` from store matrices (`prices[field]` for each of
-    close, adj_close, high, low, volume) and fundamentals, keeping only what was known on `as_of`."""
+    close, adj_close, high, low, volume) and fundamentals, keeping only what was known on `as_of`;
+    `actions` supplies the splits that restate per-share figures."""
     missing = [f for f in PRICE_FIELDS if f not in prices]
     if missing:
         raise ValueError(f"price matrices missing: {missing}")
@@ -187,7 +218,7 @@ def assemble_universe(
         volume=_align(prices["volume"], all_dates, symbols),
         benchmark_symbol=benchmark_symbol,
         benchmark=bench,
-        fundamentals=fundamental_arrays(symbols, fundamentals, as_of),
+        fundamentals=fundamental_arrays(symbols, fundamentals, as_of, splits_by_symbol(actions)),
         yields=dict(yields or {}),
         expense_ratio_pct=_per_symbol(instruments, "expense_ratio_pct"),
         net_assets=np.full(len(symbols), np.nan),
@@ -196,6 +227,15 @@ def assemble_universe(
         coupon_pct=_per_symbol(instruments, "coupon_pct"),
         credit_rating=np.array([i.credit_rating for i in instruments], dtype=object),
     )
+
+
+def splits_by_symbol(actions: Iterable[CorporateAction]) -> dict[str, list[tuple[date, float]]]:
+    """Split ratios per symbol, from corporate actions."""
+    out: dict[str, list[tuple[date, float]]] = defaultdict(list)
+    for action in actions:
+        if action.kind is CorporateActionKind.SPLIT:
+            out[action.symbol].append((action.ex_date, float(action.value)))
+    return dict(out)
 
 
 def _per_symbol(instruments: Sequence[SymbolInfo], name: str) -> np.ndarray:
@@ -229,4 +269,5 @@ def universe_from_sim(sim: SimMarketData, as_of: date | None = None) -> Universe
         sim.all_fundamentals(),
         benchmark_symbol=sim.benchmark,
         yields=yields,
+        actions=sim.all_corporate_actions(),
     )

@@ -70,3 +70,21 @@ def test_risks_are_ranked_by_severity_with_their_numbers() -> None:
     assert items[0].severity == pytest.approx(1.0)
     assert "60%" in items[0].text
     assert {i.name for i in items}.isdisjoint({"debt_to_equity"})  # unknown values are left out
+
+
+def test_per_share_figures_are_restated_for_splits_after_the_report() -> None:
+    from marketdesk.screener.universe import fundamental_arrays
+
+    quarters = [
+        Fundamentals("A", date(2024, m, 28), "Q", reported=date(2024, m, 28), eps=2.0, shares_outstanding=100.0,
+                     dividends_per_share=0.5)
+        for m in (3, 6, 9, 12)
+    ]  # fmt: skip
+    # a 4:1 split after the last report: TTM EPS 8 → 2, shares 100 → 400
+    after = fundamental_arrays(["A"], quarters, date(2025, 2, 1), {"A": [(date(2025, 1, 15), 4.0)]})
+    assert after.eps_ttm[0] == pytest.approx(2.0)
+    assert after.shares_outstanding[0] == pytest.approx(400.0)
+    assert after.dividends_per_share_ttm[0] == pytest.approx(0.5)
+    # before the split takes effect nothing changes
+    before = fundamental_arrays(["A"], quarters, date(2025, 1, 10), {"A": [(date(2025, 1, 15), 4.0)]})
+    assert before.eps_ttm[0] == pytest.approx(8.0)
