@@ -23,6 +23,7 @@ from marketdesk.logs import get_logger
 from marketdesk.marketdata.endpoints import router as marketdata_router
 from marketdesk.metrics import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
 from marketdesk.realtime.endpoints import router as realtime_router
+from marketdesk.screener.endpoints import router as screener_router
 
 log = get_logger(__name__)
 API_PREFIX = "/api/v1"
@@ -66,6 +67,7 @@ def create_app(
     app.state.desk = the_desk
     app.include_router(marketdata_router, prefix=API_PREFIX)
     app.include_router(realtime_router, prefix=API_PREFIX)
+    app.include_router(screener_router, prefix=API_PREFIX)
     _install_error_handlers(app)
     _install_middleware(app)
     _install_health(app)

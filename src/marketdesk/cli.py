@@ -51,6 +51,14 @@ DataDir = Annotated[
 Json = Annotated[bool, typer.Option("--json", help="print one JSON document on stdout")]
 
 
+@app.callback()
+def _quiet_logs() -> None:
+    # commands print for people (or JSON); the desk's own log lines are for `up` and for warnings
+    from marketdesk.logs import configure_logging
+
+    configure_logging("WARNING", json=False)
+
+
 def _fail(exc: MarketdeskError) -> None:
     err.print(f"[red]error:[/red] {exc.one_line()}", highlight=False, soft_wrap=True)
     raise typer.Exit(exc.exit_code)
@@ -423,3 +431,152 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# ---- screener --------------------------------------------------------------------------------------------
+
+
+async def _screener_call(settings: Settings, action: Callable[[Any, Any], Any]) -> Any:
+    """Prepare a desk (migrations, the simulated market when configured), run `action(desk, session)`."""
+    from marketdesk.desk import build_desk
+
+    desk = build_desk(settings, LiveClock())
+    await desk.start()
+    await desk.quotes.stop()
+    try:
+        async with desk.db.session() as session:
+            return await action(desk, session)
+    finally:
+        await desk.stop()
+
+
+def _fmt(value: Any, pattern: str = "{:,.2f}") -> str:
+    return "—" if value is None else pattern.format(value)
+
+
+@app.command("screen")
+@handles_errors
+def screen_command(
+    data_dir: DataDir = None,
+    preset: Annotated[str | None, typer.Option(help="balanced, momentum, value, value-trap-screen, …")] = None,
+    where: Annotated[list[str] | None, typer.Option(help="filter, e.g. 'pe < 25 and roe > 0.15' (repeatable)")] = None,
+    universe: Annotated[
+        str, typer.Option(help="all, sim, sp500, megacap, largecap, etfs, bonds, watchlist:NAME")
+    ] = "all",
+    asset: Annotated[str | None, typer.Option(help="stock, etf or bond")] = None,
+    sort: Annotated[str | None, typer.Option(help="a column, e.g. score, pe, dip_pct")] = None,
+    ascending: Annotated[bool, typer.Option("--ascending", help="smallest first when sorting")] = False,
+    limit: Annotated[int, typer.Option(help="rows to show")] = 20,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="screen as of a past day (YYYY-MM-DD)")] = None,
+    as_json: Json = False,
+) -> None:
+    """Screen stocks, ETFs and bonds: a verdict and score per name, with the reasons."""
+    settings = settings_for(data_dir)
+    try:
+        day = parse_date(as_of, field="--as-of") if as_of else None
+    except ValueError as exc:
+        raise Rejected(str(exc)) from None
+
+    async def action(desk: Any, session: Any) -> Any:
+        return await desk.screener.screen(
+            session, preset=preset, where=where or [], universe=universe, asset=asset, sort=sort,
+            descending=not ascending, limit=limit, as_of=day,
+        )  # fmt: skip
+
+    page = asyncio.run(_screener_call(settings, action))
+
+    def human() -> None:
+        err.print(f"{page.regime.state.value.upper()}: {page.regime.reason}", highlight=False)
+        if not page.rows:
+            err.print(page.message or "no names match", highlight=False)
+            return
+        table = Table("Ticker", "Price", "Verdict", "Score", "P/E", "ROE", "52W", "DCF", "Flags",
+                      title=f"{page.preset} · {page.universe} · {page.total} names · as of {page.as_of} · rules {page.version}")  # fmt: skip
+        for row in page.rows:
+            m = row["metrics"]
+            dcf = (row.get("dcf") or {}).get("margin_of_safety")
+            table.add_row(
+                row["symbol"], _fmt(m.get("price")), row["verdict"] or "—", _fmt(row["score"], "{:.1f}"),
+                _fmt(m.get("pe"), "{:.1f}"), _fmt(None if m.get("roe") is None else m["roe"] * 100, "{:.0f}%"),
+                _fmt(None if m.get("dip_pct") is None else -m["dip_pct"], "{:+.0f}%"),
+                _fmt(None if dcf is None else dcf * 100, "{:+.0f}%"), ", ".join(row["flags"]),
+            )  # fmt: skip
+        Console().print(table)
+
+    emit(as_json, page.rows, human)
+
+
+@app.command("research")
+@handles_errors
+def research_command(
+    symbol: Annotated[str, typer.Argument(help="the ticker")],
+    data_dir: DataDir = None,
+    preset: Annotated[str | None, typer.Option(help="judge with this preset")] = None,
+    as_json: Json = False,
+) -> None:
+    """The tearsheet of one symbol: verdict, reasons, DCF, risks, peers, events and what would change it."""
+    settings = settings_for(data_dir)
+
+    async def action(desk: Any, session: Any) -> Any:
+        return await desk.screener.research(session, symbol, preset=preset)
+
+    sheet = asyncio.run(_screener_call(settings, action))
+
+    def human() -> None:
+        out = Console()
+        out.print(f"[bold]{sheet['symbol']}[/bold] {sheet['name']} — [bold]{sheet['verdict']}[/bold] "
+                  f"{_fmt(sheet['score'], '{:.1f}')}/10 (as of {sheet['as_of']}, rules {sheet['version']})")  # fmt: skip
+        out.print(sheet["plain"], highlight=False)
+        dcf = sheet["dcf"]
+        if dcf.get("refused"):
+            out.print(f"DCF: not computed — {dcf['refused']['reason']}", highlight=False)
+        else:
+            out.print(
+                f"DCF: {_fmt(dcf['intrinsic_value'])} a share, margin of safety {_fmt(dcf['margin_of_safety'] * 100, '{:+.0f}%')}"
+            )
+        if sheet["flags"]:
+            out.print("Flags: " + ", ".join(sheet["flags"]))
+        risks = sheet["sections"]["risk_breakdown"][:3]
+        for risk in risks:
+            out.print(f"Risk: {risk['text']}", highlight=False)
+        peers = ", ".join(f"{p['symbol']} ({p['verdict']})" for p in sheet["sections"]["peers"])
+        out.print(f"Peers: {peers or '—'}")
+
+    emit(as_json, sheet, human)
+
+
+@app.command("dips")
+@handles_errors
+def dips_command(
+    data_dir: DataDir = None,
+    threshold: Annotated[float, typer.Option(help="5, 10 or 15 (% below the 52-week high)")] = 5.0,
+    universe: Annotated[str, typer.Option(help="megacap, largecap or watchlist:NAME")] = "largecap",
+    min_verdict: Annotated[str, typer.Option(help="the weakest verdict to list")] = "Hold",
+    as_json: Json = False,
+) -> None:
+    """Quality names below their 52-week high: why they dipped and a suggested play."""
+    settings = settings_for(data_dir)
+
+    async def action(desk: Any, session: Any) -> Any:
+        return await desk.screener.dips(session, universe=universe, threshold_pct=threshold, min_verdict=min_verdict)
+
+    report = asyncio.run(_screener_call(settings, action))
+
+    def human() -> None:
+        if not report.rows:
+            err.print(report.message or "no dips", highlight=False)
+            return
+        table = Table("Ticker", "Price", "Dip %", "Verdict", "Why it dipped", "Suggested play",
+                      title=f"dips ≥ {report.threshold_pct:g}% · {report.universe} · as of {report.as_of}")  # fmt: skip
+        for row in report.rows:
+            table.add_row(
+                row["symbol"],
+                _fmt(row["price"]),
+                _fmt(row["dip_pct"], "{:.1f}"),
+                row["verdict"],
+                row["why"],
+                row["play"],
+            )
+        Console().print(table)
+
+    emit(as_json, report.rows, human)

@@ -21,6 +21,8 @@ from marketdesk.marketdata.port import MarketData, QuoteStream
 from marketdesk.marketdata.service import DEFAULT_WATCHLIST, MarketDataService
 from marketdesk.marketdata.universes import UniverseService
 from marketdesk.realtime.quotes import QuoteHub
+from marketdesk.screener.loader import UniverseLoader
+from marketdesk.screener.service import ScreenerService
 
 if TYPE_CHECKING:
     from marketdesk.marketdata.sim import SimMarketData
@@ -44,6 +46,7 @@ class Desk:
     market: MarketDataService
     universes: UniverseService
     quotes: QuoteHub
+    screener: ScreenerService
     sim: SimMarketData | None = None
     started: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
@@ -200,6 +203,8 @@ def build_desk(
         stream = SimTicker(sim, tick_interval_s=settings.tick_interval_s)
     quotes = QuoteHub(bus, stream)
     market = MarketDataService(source, store, clock, calendar, live_quotes=quotes.get)
+    universes = UniverseService(store)
+    loader = UniverseLoader(store, source, sim.benchmark if sim is not None else None)
     return Desk(
         settings=settings,
         clock=clock,
@@ -209,8 +214,9 @@ def build_desk(
         store=store,
         source=source,
         market=market,
-        universes=UniverseService(store),
+        universes=universes,
         quotes=quotes,
+        screener=ScreenerService(market, universes, loader, clock),
         sim=sim,
     )
 

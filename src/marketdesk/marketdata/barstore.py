@@ -95,6 +95,7 @@ class BarStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.daily_dir = self.root / "daily"
+        self._symbols: tuple[tuple[tuple[str, int, int], ...], list[str]] | None = None
 
     # ---- writing -------------------------------------------------------------------------------------------
 
@@ -231,13 +232,25 @@ class BarStore:
         frame["date"] = pd.to_datetime(frame["date"])
         return frame.set_index("date")[list(BAR_COLUMNS)]
 
+    def fingerprint(self) -> tuple[tuple[str, int, int], ...]:
+        """(name, mtime, size) of every bucket file: changes whenever any process writes bars."""
+        out = []
+        for path in self._bucket_paths():
+            stat = path.stat()
+            out.append((path.name, stat.st_mtime_ns, stat.st_size))
+        return tuple(out)
+
     def symbols(self) -> list[str]:
-        """Every symbol with at least one bar, sorted."""
+        """Every symbol with at least one bar, sorted (cached until the files change)."""
+        fingerprint = self.fingerprint()
+        if self._symbols is not None and self._symbols[0] == fingerprint:
+            return list(self._symbols[1])
         found: set[str] = set()
         for path in self._bucket_paths():
             column = pq.read_table(path, columns=["symbol"]).column("symbol")
             found.update(pc.unique(column).to_pylist())
-        return sorted(found)
+        self._symbols = (fingerprint, sorted(found))
+        return list(self._symbols[1])
 
     def coverage(self, symbol: str | None = None) -> list[Coverage]:
         """First date, last date and row count per symbol (or for one symbol)."""

@@ -102,9 +102,13 @@ def classify(
         return DipCause.MARKET, f"The whole market fell too: the benchmark is down {benchmark:.1f}% over the same days."
     if sector is not None and sector >= SECTOR_SHARE * own:
         return DipCause.SECTOR, f"Its sector fell with it: the median {sector_name or 'peer'} is down {sector:.1f}%."
-    market = f"the market {benchmark:+.1f}%" if benchmark is not None else "the market unknown"
-    peers = f"its sector {sector:+.1f}%" if sector is not None else "its sector unknown"
-    return DipCause.COMPANY, f"Company-specific: it fell {own:.1f}% while {market} and {peers} (as falls)."
+    market = f"the market {_moved(benchmark)}" if benchmark is not None else "the market's move is unknown"
+    peers = f"its sector {_moved(sector)}" if sector is not None else "its sector's move is unknown"
+    return DipCause.COMPANY, f"Company-specific: it fell {own:.1f}% while {market} and {peers}."
+
+
+def _moved(fall_pct: float) -> str:
+    return f"fell {fall_pct:.1f}%" if fall_pct > 0 else f"rose {-fall_pct:.1f}%"
 
 
 def suggested_play(cause: DipCause, verdict: Verdict) -> str:

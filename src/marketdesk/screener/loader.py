@@ -41,14 +41,10 @@ class UniverseLoader:
         self._cache: OrderedDict[tuple[object, ...], LoadedUniverse] = OrderedDict()
         self._lock = asyncio.Lock()
 
-    def _fingerprint(self) -> tuple[tuple[str, int, int], ...]:
-        paths = sorted(self.store.daily_dir.glob("bucket-*.parquet")) if self.store.daily_dir.exists() else []
-        return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
-
     async def load(self, session: AsyncSession, symbols: Sequence[str], as_of: date) -> LoadedUniverse:
         """UniverseData for `symbols` on `as_of`; instruments the desk does not know are left out."""
         repository = MarketDataRepository(session)
-        key = (tuple(sorted(symbols)), as_of, self._fingerprint(), await repository.fundamentals_count())
+        key = (tuple(sorted(symbols)), as_of, self.store.fingerprint(), await repository.fundamentals_count())
         async with self._lock:
             cached = self._cache.get(key)
             if cached is not None:

@@ -53,6 +53,9 @@ def test_company_falls_with_unknown_market_say_so() -> None:
     cause, why = classify(20.0, None, None, None)
     assert cause is DipCause.COMPANY
     assert "unknown" in why
+    assert classify(20.0, -3.0, 1.5, "Tech")[1] == (
+        "Company-specific: it fell 20.0% while the market rose 3.0% and its sector fell 1.5%."
+    )
 
 
 @pytest.mark.parametrize("cause", list(DipCause))
