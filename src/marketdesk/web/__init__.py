@@ -26,7 +26,7 @@ __all__ = ["NAV", "PAGE_MODULES", "current_desk", "desk_page", "mount"]
 
 log = get_logger(__name__)
 
-PAGE_MODULES: tuple[str, ...] = ("home", "symbol")
+PAGE_MODULES: tuple[str, ...] = ("home", "screener", "dips", "symbol")
 """The page modules, in navigation order. Add a page's module name here."""
 
 SESSION_KEY_FILENAME = "web-secret"  # a file name, not a secret

@@ -4,7 +4,7 @@ where a sign means something, and "—" wherever a value is missing. Pure functi
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 MISSING = "—"
@@ -100,3 +100,30 @@ def direction(value: Number) -> int:
     if number is None or number == 0:
         return 0
     return 1 if number > 0 else -1
+
+
+def fraction(value: Number, decimals: int = 1, *, signed: bool = False) -> str:
+    """A fraction shown as a percentage: `0.153` → `15.3%`; with `signed`, `+15.3%` / `−4.0%`."""
+    number = _finite(value)
+    return MISSING if number is None else percent(number * 100, decimals, signed=signed)
+
+
+def below_high(dip_pct: Number, decimals: int = 1) -> str:
+    """How far below the 52-week high, as a fall: `3.55` → `−3.6%`; `0.0%` at the high."""
+    number = _finite(dip_pct)
+    if number is None:
+        return MISSING
+    return percent(-abs(number), decimals) if round(number, decimals) else f"{0:.{decimals}f}%"
+
+
+def score(value: Number) -> str:
+    """A 0–10 score with one decimal: `7.3`."""
+    number = _finite(value)
+    return MISSING if number is None else f"{number:.1f}"
+
+
+def timestamp(value: datetime | None) -> str:
+    """A moment as people read it, in the time zone it carries: `Sat 21 Nov 2026 14:05 EST`."""
+    if value is None:
+        return MISSING
+    return f"{value:%a %d %b %Y %H:%M} {value.tzname() or ''}".rstrip()

@@ -1,9 +1,9 @@
-"""The shell every page shares: a header (product name, market clock, SIMULATED badge, symbol search,
-light/dark toggle) and the left navigation built from the page registry."""
+"""The shell every page shares: a header (product name, market clock, SIMULATED badge, market-regime traffic
+light, symbol search, light/dark toggle) and the left navigation built from the page registry."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote as url_quote
@@ -17,6 +17,12 @@ from marketdesk.web.registry import NAV
 from marketdesk.web.theme import SIMULATED_COLOR
 
 CLOCK_REFRESH_S = 5.0
+REGIME_REFRESH_S = 60.0  # the regime moves with daily data; a minute is plenty
+REGIME_LIGHTS = {
+    "risk-on": ("Risk-on", "bg-green-500"),
+    "neutral": ("Neutral", "bg-amber-400"),
+    "risk-off": ("Risk-off", "bg-red-500"),
+}
 SEARCH_RESULTS = 8
 DARK_MODE_KEY = "dark_mode"
 
@@ -39,6 +45,7 @@ def shell(desk: Desk, *, active_path: str) -> Iterator[ui.column]:
         if desk.simulated:
             simulated_badge(desk)
         refresh_clock = _market_clock(desk)
+        refresh_regime = _regime_light(desk)
         ui.space()
         _symbol_search(desk)
         _dark_toggle(dark)
@@ -48,6 +55,7 @@ def shell(desk: Desk, *, active_path: str) -> Iterator[ui.column]:
     # it after the content is built keeps the whole page (and its status code) in the first response.
     with content:
         ui.timer(CLOCK_REFRESH_S, refresh_clock)
+        ui.timer(REGIME_REFRESH_S, refresh_regime)  # its first run reads the regime as soon as the page connects
 
 
 def simulated_badge(desk: Desk) -> None:
@@ -95,6 +103,36 @@ def _market_clock(desk: Desk) -> Callable[[], None]:
         )
 
     refresh()
+    return refresh
+
+
+def _regime_light(desk: Desk) -> Callable[[], Awaitable[None]]:
+    """A traffic light for the market's regime (green risk-on, amber neutral, red risk-off) whose tooltip says why.
+    It starts grey and is filled once the page is connected, so no page waits for the regime to be computed."""
+    with (
+        ui.link(target="/screener")
+        .classes("desk-regime no-underline")
+        .props('data-testid=regime-light data-state=loading aria-label="Market regime"') as light
+    ):
+        dot = ui.element("span").classes("desk-regime-dot bg-slate-400")
+        text = ui.label("Regime").classes("whitespace-nowrap")
+        tooltip = ui.tooltip("Reading the market regime…").props("max-width=360px")
+
+    async def refresh() -> None:
+        try:
+            async with desk.db.session() as session:
+                regime = await desk.screener.regime(session)
+        except MarketdeskError as exc:
+            state, label, colour, reason = "unknown", "No regime", "bg-slate-400", exc.one_line()
+        else:
+            state = regime.state.value
+            label, colour = REGIME_LIGHTS.get(state, (state, "bg-slate-400"))
+            reason = regime.reason
+        dot.classes(replace=f"desk-regime-dot {colour}")
+        text.set_text(label)
+        tooltip.set_text(reason)
+        light.props(f"data-state={state}")
+
     return refresh
 
 
