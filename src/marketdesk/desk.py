@@ -74,6 +74,10 @@ class Desk:
             await self._load_simulated_market(say)
         await self.quotes.start()
         self.started = True
+        if self.sim is not None:
+            # build today's screener snapshot now, so the first screen and the regime light are instant
+            async with self.db.session() as session:
+                await self.screener.snapshot(session)
 
     async def _load_simulated_market(self, say: StartupStep) -> None:
         sim = self.sim

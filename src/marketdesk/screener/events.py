@@ -27,6 +27,7 @@ class EarningsStats:
     avg_move_after_miss_pct: float | None
     last_ex_dividend: date | None
     last_dividend: float | None
+    next_ex_dividend_estimate: date | None  # last ex-date + the usual interval; None without a steady payer
 
 
 def reaction_pct(closes: pd.Series, report_date: date, sessions: int = REACTION_SESSIONS) -> float | None:
@@ -79,4 +80,20 @@ def earnings_stats(
         avg_move_after_miss_pct=average(misses),
         last_ex_dividend=dividends[-1].ex_date if dividends else None,
         last_dividend=float(dividends[-1].value) if dividends else None,
+        next_ex_dividend_estimate=next_ex_dividend(dividends, as_of),
     )
+
+
+def next_ex_dividend(dividends: Sequence[CorporateAction], as_of: date) -> date | None:
+    """Estimate the next ex-dividend date from the last year's cadence (at least two recent payments)."""
+    recent = [d.ex_date for d in dividends if (as_of - d.ex_date).days <= 400]
+    if len(recent) < 2:
+        return None
+    gaps = np.diff(np.array(recent, dtype="datetime64[D]")).astype(int)
+    step = int(np.median(gaps))
+    if step <= 0:
+        return None
+    upcoming = recent[-1]
+    while upcoming <= as_of:
+        upcoming = date.fromordinal(upcoming.toordinal() + step)
+    return upcoming

@@ -483,4 +483,5 @@ def _event_rows(stats: dict[str, Any]) -> None:
     _kv("Average move after a miss", fmt.percent(stats.get("avg_move_after_miss_pct"), 1, signed=True))
     dividend = stats.get("last_dividend")
     ex_date = _day(stats.get("last_ex_dividend"))
-    _kv("Ex-dividend date", ex_date if dividend is None else f"{ex_date} ({fmt.price(dividend)})")
+    _kv("Next ex-dividend (estimated)", _day(stats.get("next_ex_dividend_estimate")))
+    _kv("Last ex-dividend", ex_date if dividend is None else f"{ex_date} ({fmt.price(dividend)})")

@@ -41,3 +41,14 @@ def test_no_history_gives_no_rates() -> None:
     stats = earnings_stats([], pd.Series(dtype=float), [], as_of=date(2025, 1, 1))
     assert stats.beat_rate is None
     assert stats.next_report is None
+
+
+def test_the_next_ex_dividend_date_follows_the_quarterly_cadence() -> None:
+    from marketdesk.screener.events import next_ex_dividend
+
+    quarterly = [
+        CorporateAction("A", day, CorporateActionKind.DIVIDEND, Decimal("0.5"))
+        for day in (date(2025, 2, 10), date(2025, 5, 12), date(2025, 8, 11), date(2025, 11, 10))
+    ]
+    assert next_ex_dividend(quarterly, date(2025, 11, 20)) == date(2026, 2, 9)  # + the median 91 days
+    assert next_ex_dividend(quarterly[:1], date(2025, 3, 1)) is None
