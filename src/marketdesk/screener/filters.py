@@ -94,6 +94,24 @@ _METRIC_RANGE: dict[str, tuple[float, float]] = {
 # fmt: on
 
 
+def _in_range(name: str, literal: _Literal) -> _Literal:
+    """Refuse a threshold no value of the field can meet or fail, naming the allowed range."""
+    if name == "score":
+        low, high = 0.0, 10.0
+    elif name in METRICS:
+        low, high = metric_range(name)
+    else:
+        return literal
+    value = float(literal.value)
+    if not low <= value <= high:
+        raise FilterError(
+            f"{value:g} is not a sensible threshold for {name} (character {literal.pos})",
+            position=literal.pos,
+            hint=f"Use a value from {low:g} to {high:g}.",
+        )
+    return literal
+
+
 def metric_range(name: str) -> tuple[float, float]:
     """The plausible (low, high) of a catalogue metric."""
     return _METRIC_RANGE.get(name, _UNIT_RANGE[METRICS[name].unit])
@@ -352,11 +370,11 @@ class _Parser:
                 hint="Drop the quotes.",
             )
         if not literal.percent:
-            return literal
+            return _in_range(name, literal)
         if kind.unit is Unit.FRACTION:
-            return _Literal(literal.value / 100.0, literal.pos)
+            return _in_range(name, _Literal(literal.value / 100.0, literal.pos))
         if kind.unit is Unit.PERCENT:
-            return _Literal(literal.value, literal.pos)
+            return _in_range(name, _Literal(literal.value, literal.pos))
         raise FilterError(
             f"a % value at character {literal.pos} does not fit {name}, which is a {kind.unit}",
             position=literal.pos,

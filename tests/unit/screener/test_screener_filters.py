@@ -140,3 +140,22 @@ def test_compiled_filter_reports_its_fields_and_source() -> None:
     compiled = compile_filter("pe < 25 and (roe > 0.1 or sector == 'Energy')")
     assert compiled.fields == frozenset({"pe", "roe", "sector"})
     assert str(compiled) == "pe < 25 and (roe > 0.1 or sector == 'Energy')"
+
+
+@pytest.mark.parametrize(
+    ("expression", "allowed"),
+    [
+        ("dip_pct > 150", "0 to 100"),
+        ("rsi14 < -5", "0 to 100"),
+        ("score >= 11", "0 to 10"),
+        ("roe > 2000%", "-10 to 10"),
+    ],
+)
+def test_absurd_thresholds_are_rejected_with_the_allowed_range(expression: str, allowed: str) -> None:
+    with pytest.raises(Rejected, match="not a sensible threshold") as caught:
+        compile_filter(expression)
+    assert allowed in caught.value.one_line()
+
+
+def test_thresholds_at_the_edges_of_the_range_are_accepted() -> None:
+    assert compile_filter("dip_pct <= 100 and rsi14 >= 0 and score >= 0").source
