@@ -3,9 +3,12 @@
 A new domain adds its `models` import here.
 """
 
+from marketdesk.accounts import models as accounts_models
+from marketdesk.audit import models as audit_models
 from marketdesk.db import Base
 from marketdesk.marketdata import models as marketdata_models
+from marketdesk.vault import models as vault_models
 
 metadata = Base.metadata
 
-__all__ = ["marketdata_models", "metadata"]
+__all__ = ["accounts_models", "audit_models", "marketdata_models", "metadata", "vault_models"]

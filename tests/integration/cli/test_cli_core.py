@@ -39,7 +39,7 @@ def test_db_upgrade_reports_the_revision_and_is_repeatable(runner: CliRunner, tm
     for _ in range(2):
         result = runner.invoke(app, ["db", "upgrade", "--json", "--data-dir", str(tmp_path)])
         assert result.exit_code == 0, result.stderr
-        assert json.loads(result.stdout)["revision"] == "0001"
+        assert json.loads(result.stdout)["revision"] == "0002"
     assert (tmp_path / "marketdesk.db").is_file()
 
 
