@@ -66,6 +66,17 @@ class Settings(BaseSettings):
     cache_ttl_s: float = Field(default=60.0, ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
+    master_key: SecretStr | None = Field(
+        default=None, description="base64 of 32 bytes sealing the vault; default: a 0600 key file in the data dir"
+    )
+    access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    refresh_token_days: int = Field(default=30, ge=1, le=365)
+    login_max_failures: int = Field(default=5, ge=1, le=100, description="failures before a temporary lock")
+    login_lock_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    rate_limit_auth: str = Field(default="10/minute", description="per client, on the auth endpoints (limits syntax)")
+    rate_limit_global: str = Field(default="600/minute", description="per client, on every API call")
+    cors_origins: list[str] = Field(default_factory=list, description="origins allowed to call the API from a browser")
+    max_request_bytes: int = Field(default=1_000_000, ge=1_000, le=100_000_000)
     alpaca_key_id: SecretStr | None = None
     alpaca_secret_key: SecretStr | None = None
     finnhub_api_key: SecretStr | None = None
