@@ -135,11 +135,22 @@ class RedisBus:
     """Pub/sub across processes through Redis. One reader task per subscription."""
 
     def __init__(self, url: str) -> None:
+        self.url = url
+        self._client: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._readers: dict[Subscription, asyncio.Task[None]] = {}
+
+    @property
+    def _redis(self) -> Any:
+        # a redis.asyncio client belongs to the event loop it first ran on; the desk may be prepared on one
+        # loop (`marketdesk up` before serving) and served on another, so make one client per loop
         import redis.asyncio as aioredis
 
-        self.url = url
-        self._redis = aioredis.from_url(url, decode_responses=True)
-        self._readers: dict[Subscription, asyncio.Task[None]] = {}
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            self._client = aioredis.from_url(self.url, decode_responses=True)
+            self._loop = loop
+        return self._client
 
     async def ping(self) -> None:
         """Check the server answers; raise `Temporary` with the fix when it does not."""
@@ -195,7 +206,10 @@ class RedisBus:
     async def close(self) -> None:
         for subscription in list(self._readers):
             await subscription.close()
-        await self._redis.aclose()
+        if self._client is not None and self._loop is asyncio.get_running_loop():
+            await self._client.aclose()
+        self._client = None
+        self._loop = None
 
 
 async def _await_confirmations(pubsub: Any, expected: int, timeout_s: float = 5.0) -> None:

@@ -580,3 +580,45 @@ def dips_command(
         Console().print(table)
 
     emit(as_json, report.rows, human)
+
+
+# ---- watch -----------------------------------------------------------------------------------------------
+
+
+@app.command("watch")
+@handles_errors
+def watch_command(
+    symbols: Annotated[list[str], typer.Argument(help="tickers to watch", show_default=False)],
+    url: Annotated[str, typer.Option(help="the desk's address")] = "http://127.0.0.1:8000",
+    token: Annotated[
+        str | None, typer.Option(help="access token [env: MARKETDESK_TOKEN]", envvar="MARKETDESK_TOKEN")
+    ] = None,
+    count: Annotated[int | None, typer.Option(help="stop after this many quotes")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per quote on stdout")] = False,
+) -> None:
+    """Print live quotes from a running desk, reconnecting if the connection drops."""
+    from marketdesk.client import DeskClient
+    from marketdesk.marketdata.service import normalize_symbol
+
+    wanted = [normalize_symbol(s) for s in symbols]
+    if count is not None and count < 1:
+        raise Rejected("--count must be at least 1")
+
+    async def run() -> None:
+        seen = 0
+        async with DeskClient(url, token=token) as client:
+            await client.subscribe(*(f"quotes:{s}" for s in wanted))
+            async for message in client.messages():
+                data = message["data"]
+                if as_json:
+                    sys.stdout.write(dumps(data) + "\n")
+                    sys.stdout.flush()
+                else:
+                    change = data.get("change_pct")
+                    moved = "" if change is None else f" {change:+.2f}%"
+                    err.print(f"{data['ts'][11:19]} {data['symbol']:<6} {data['last']:>12}{moved}", highlight=False)
+                seen += 1
+                if count is not None and seen >= count:
+                    return
+
+    asyncio.run(run())

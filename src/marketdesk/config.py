@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     sim_history_years: int = Field(default=10, ge=1, le=40)
     sim_speed: float = Field(default=1.0, gt=0, le=100_000, description="simulated seconds per real second")
     tick_interval_s: float = Field(default=1.0, gt=0, le=60)
+    quote_stream: bool = Field(
+        default=True, description="run the live quote stream in this process (with several workers, run it in one)"
+    )
     real_hours: bool = Field(default=False, description="follow XNYS hours instead of an always-open sim session")
     market_data: list[ProviderName] = Field(
         default_factory=lambda: list[ProviderName](["sim"]), description="fallback chain, first wins"

@@ -201,7 +201,7 @@ def build_desk(
         source, sim = build_sources(settings, clock, store)
     calendar = ExchangeCalendar()
     bus = build_bus(settings)
-    if stream is None and sim is not None:
+    if stream is None and sim is not None and settings.quote_stream:
         from marketdesk.marketdata.sim import SimTicker
 
         stream = SimTicker(sim, tick_interval_s=settings.tick_interval_s)
