@@ -77,9 +77,12 @@ def stop(server: Server) -> None:
 
 
 @contextmanager
-def running_desk(data_dir: Path, settings: Mapping[str, str], log_name: str = "server.log") -> Iterator[Server]:
-    """`marketdesk up` with `settings` (MARKETDESK_* variables) on a free port, ready on entry, stopped on exit."""
-    port = free_port()
+def running_desk(
+    data_dir: Path, settings: Mapping[str, str], log_name: str = "server.log", port: int | None = None
+) -> Iterator[Server]:
+    """`marketdesk up` with `settings` (MARKETDESK_* variables) on `port` (a free one by default), ready on
+    entry, stopped on exit."""
+    port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / log_name
     env = server_env({**settings, "MARKETDESK_DATA_DIR": str(data_dir), "MARKETDESK_PORT": str(port)})
