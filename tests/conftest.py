@@ -53,7 +53,7 @@ def postgres_url() -> Iterator[str]:
     """A PostgreSQL database of this test worker's own, migrated to head."""
     if not _port_open(PG_HOST, PG_PORT):
         pytest.skip(f"PostgreSQL is not running at {PG_HOST}:{PG_PORT}; start it to run the storage suite on it")
-    name = f"marketdesk_test_{_worker()}"
+    name = f"marketdesk_test_{_worker()}_{os.getpid()}"  # concurrent runs (two checkouts) never collide
     admin = create_engine(f"postgresql+psycopg://{PG_HOST}:{PG_PORT}/test", isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -1,37 +1,55 @@
-"""The FastAPI application: REST under /api/v1, the WebSocket, health, metrics, and the web desk."""
+"""The FastAPI application: REST under /api/v1, the WebSocket, health, metrics, and the web desk.
+
+Every /api/v1 router outside /auth is included with `include_api`, which puts `authorize_api` in front of
+it: signed in to read, trader or admin to change anything. A route that skips it is a bug, and
+tests/integration/api/test_auth_rbac.py checks every route of the app for it.
+
+Hardening (see `marketdesk.middleware`): security headers on every response, strict CORS (only
+`settings.cors_origins`, none by default), a request size limit, a global per-client rate limit on /api,
+and no stack trace in any response.
+"""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.routing import Match
 
 from marketdesk import __version__
+from marketdesk.accounts.cookies import CSRF_HEADER
+from marketdesk.accounts.endpoints import admin_router
+from marketdesk.accounts.endpoints import router as auth_router
+from marketdesk.accounts.errors import Unauthorized
+from marketdesk.accounts.roles import CurrentUser
+from marketdesk.audit.endpoints import make_router as make_audit_router
+from marketdesk.audit.service import AuditService
 from marketdesk.bus import RedisBus
 from marketdesk.clock import Clock
 from marketdesk.config import Settings, load_settings
+from marketdesk.deps import authorize_api, current_user, get_desk, require_admin, require_trader
 from marketdesk.desk import Desk, build_desk
 from marketdesk.errors import MarketdeskError, Temporary
 from marketdesk.logs import get_logger
 from marketdesk.marketdata.endpoints import router as marketdata_router
 from marketdesk.metrics import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
+from marketdesk.middleware import GlobalRateLimit, RequestSizeLimit, SecurityHeaders, security_headers
 from marketdesk.realtime.endpoints import router as realtime_router
 from marketdesk.screener.endpoints import router as screener_router
+from marketdesk.vault.endpoints import make_router as make_vault_router
+from marketdesk.vault.service import VaultService
 
 log = get_logger(__name__)
 API_PREFIX = "/api/v1"
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "strict-origin-when-cross-origin",
-    "X-Frame-Options": "SAMEORIGIN",
-}
+GUARD = Depends(authorize_api)
 
 
 def error_body(exc: MarketdeskError) -> dict[str, Any]:
@@ -65,11 +83,17 @@ def create_app(
         redoc_url=None,
     )
     app.state.desk = the_desk
-    app.include_router(marketdata_router, prefix=API_PREFIX)
+    app.include_router(auth_router, prefix=API_PREFIX)  # sign-in is public; its own routes say who may call
+    include_api(app, admin_router)
+    include_api(app, marketdata_router)
+    include_api(app, screener_router)
+    include_api(app, make_vault_router(_user_id, _vault, writer_user_id=_writer_id))
+    include_api(app, make_audit_router(require_admin, _audit))
+    # HTTP dependencies do not run on a websocket route: the WebSocket must check its token in its own handshake
+    # (it does not yet: quotes stream to anyone until the real-time work adds that)
     app.include_router(realtime_router, prefix=API_PREFIX)
-    app.include_router(screener_router, prefix=API_PREFIX)
     _install_error_handlers(app)
-    _install_middleware(app)
+    _install_middleware(app, settings)
     _install_health(app)
     if web:
         from marketdesk.web import mount
@@ -78,12 +102,35 @@ def create_app(
     return app
 
 
+def include_api(app: FastAPI, router: APIRouter) -> None:
+    """Include an /api/v1 router behind `authorize_api` (signed in to read; trader or admin to write)."""
+    app.include_router(router, prefix=API_PREFIX, dependencies=[GUARD])
+
+
+async def _user_id(user: Annotated[CurrentUser, Depends(current_user)]) -> str:
+    return user.id
+
+
+async def _writer_id(user: Annotated[CurrentUser, Depends(require_trader)]) -> str:
+    return user.id
+
+
+def _vault(desk: Annotated[Desk, Depends(get_desk)]) -> VaultService:
+    return desk.vault
+
+
+def _audit(desk: Annotated[Desk, Depends(get_desk)]) -> AuditService:
+    return desk.audit
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(MarketdeskError)
     async def on_marketdesk_error(request: Request, exc: MarketdeskError) -> JSONResponse:
         headers = {}
         if isinstance(exc, Temporary) and exc.retry_after_s is not None:
-            headers["Retry-After"] = str(max(1, round(exc.retry_after_s)))
+            headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_s)))
+        if isinstance(exc, Unauthorized):
+            headers["WWW-Authenticate"] = "Bearer"
         if exc.http_status >= 500:
             log.warning("request failed", path=request.url.path, error=exc.one_line())
         return JSONResponse(error_body(exc), status_code=exc.http_status, headers=headers)
@@ -101,7 +148,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error", path=request.url.path)
         body = {"error": {"type": "InternalError", "message": "internal error; the server log has the details"}}
-        return JSONResponse(body, status_code=500)
+        # this answer leaves from outside every middleware: give it the security headers here
+        headers = security_headers(request.url.path, https=request.url.scheme == "https")
+        return JSONResponse(body, status_code=500, headers=headers)
 
 
 def _route_name(request: Request) -> str:
@@ -112,7 +161,21 @@ def _route_name(request: Request) -> str:
     return "unmatched"
 
 
-def _install_middleware(app: FastAPI) -> None:
+def _install_middleware(app: FastAPI, settings: Settings) -> None:
+    # added innermost first; a request meets `observe` (below), SecurityHeaders, CORS, the size limit, then the
+    # rate limit, so refusals are measured, carry the headers and answer preflights before counting
+    app.add_middleware(GlobalRateLimit, limiter=lambda: app.state.desk.limiter)
+    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", CSRF_HEADER],
+        expose_headers=["Retry-After"],
+        allow_credentials=False,  # cross-origin clients use bearer tokens; the desk's cookies stay first-party
+    )
+    app.add_middleware(SecurityHeaders)
+
     @app.middleware("http")
     async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
@@ -121,8 +184,6 @@ def _install_middleware(app: FastAPI) -> None:
         if route.startswith(("/api", "/healthz", "/readyz", "/metrics")):
             HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
             HTTP_LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
         return response
 
 

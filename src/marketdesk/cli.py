@@ -42,6 +42,20 @@ data_app.add_typer(import_app, name="import")
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 
+
+def _register_domain_commands() -> None:
+    # domain command groups live with their domain; they import this module's helpers only when they run
+    from marketdesk.accounts.cli import users_app
+    from marketdesk.audit.cli import audit_app
+    from marketdesk.vault.cli import vault_app
+
+    app.add_typer(users_app, name="users")
+    app.add_typer(vault_app, name="vault")
+    app.add_typer(audit_app, name="audit")
+
+
+_register_domain_commands()
+
 err = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 

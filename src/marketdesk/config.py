@@ -70,7 +70,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
     master_key: SecretStr | None = Field(
-        default=None, description="base64 of 32 bytes sealing the vault; default: a 0600 key file in the data dir"
+        default=None,
+        description='base64 of 32 bytes sealing the vault, or versions "2:<new>,1:<old>" (current first); '
+        "default: a 0600 key file in the data dir",
     )
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     refresh_token_days: int = Field(default=30, ge=1, le=365)

@@ -115,13 +115,19 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A unit of work: commit on success, roll back on any error, translate database failures."""
+        """A unit of work: commit on success, roll back on any error (unless it `keeps_changes`), translate
+        database failures."""
         async with self.sessions() as session:
             try:
                 yield session
                 await session.commit()
             except BaseException as exc:
-                await session.rollback()
+                # a refusal that is itself a record (a failed sign-in counted, a reused token's family
+                # revoked) marks itself `keeps_changes`: commit what the service wrote, then let it travel on
+                if getattr(exc, "keeps_changes", False):
+                    await session.commit()
+                else:
+                    await session.rollback()
                 translated = translate_db_error(exc)
                 if translated is not None:
                     raise translated from exc

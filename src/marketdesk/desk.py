@@ -9,6 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketdesk.accounts.ratelimit import RateLimiter
+from marketdesk.accounts.service import AccountService
+from marketdesk.audit.service import AuditService
 from marketdesk.bus import Bus, InMemoryBus, RedisBus
 from marketdesk.clock import Clock, LiveClock
 from marketdesk.config import Settings
@@ -23,6 +28,8 @@ from marketdesk.marketdata.universes import UniverseService
 from marketdesk.realtime.quotes import QuoteHub
 from marketdesk.screener.loader import UniverseLoader
 from marketdesk.screener.service import ScreenerService
+from marketdesk.vault.crypto import Keyring
+from marketdesk.vault.service import VaultService
 
 if TYPE_CHECKING:
     from marketdesk.marketdata.sim import SimMarketData
@@ -47,6 +54,11 @@ class Desk:
     universes: UniverseService
     quotes: QuoteHub
     screener: ScreenerService
+    keyring: Keyring
+    audit: AuditService
+    accounts: AccountService
+    vault: VaultService
+    limiter: RateLimiter
     sim: SimMarketData | None = None
     started: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
@@ -70,6 +82,8 @@ class Desk:
         log.info("database ready", revision=revision)
         if isinstance(self.bus, RedisBus):
             await self.bus.ping()
+        async with self.db.session() as session:
+            await self.accounts.start(session)  # the JWT signing key
         if self.sim is not None:
             await self._load_simulated_market(say)
         await self.quotes.start()
@@ -106,13 +120,22 @@ class Desk:
                     actions=sim.all_corporate_actions(),
                 )
                 log.info("simulated market stored", bars=report.bars_inserted + report.bars_updated)
-            await self.market.ensure_watchlist(session, DEFAULT_WATCHLIST, first_watchlist(sim))
+            await self.market.ensure_watchlist(session, DEFAULT_WATCHLIST, first_watchlist(sim), owner_id=None)
+            await self._give_users_the_shared_lists(session)
         marker_path.parent.mkdir(parents=True, exist_ok=True)
         marker_path.write_text(json.dumps(marker))
+
+    async def _give_users_the_shared_lists(self, session: AsyncSession) -> None:
+        # a user created before the first-run watchlist existed (`marketdesk users create` on a new data
+        # dir) gets their copy here; users with a list of their own are left alone
+        for user in await self.accounts.users(session):
+            if not await self.market.watchlists(session, owner_id=user.id):
+                await self.market.copy_shared_watchlists(session, owner_id=user.id)
 
     async def stop(self) -> None:
         await self.quotes.stop()
         await self.bus.close()
+        await self.limiter.close()
         await self.db.dispose()
         self.started = False
 
@@ -209,6 +232,13 @@ def build_desk(
     market = MarketDataService(source, store, clock, calendar, live_quotes=quotes.get)
     universes = UniverseService(store)
     loader = UniverseLoader(store, source, sim.benchmark if sim is not None else None)
+    keyring = Keyring.load(settings)
+    audit = AuditService(clock)
+
+    async def on_user_created(session: AsyncSession, user_id: str) -> None:
+        await market.copy_shared_watchlists(session, owner_id=user_id)
+
+    accounts = AccountService(settings, clock, keyring, audit, on_user_created=on_user_created)
     return Desk(
         settings=settings,
         clock=clock,
@@ -221,6 +251,11 @@ def build_desk(
         universes=universes,
         quotes=quotes,
         screener=ScreenerService(market, universes, loader, clock),
+        keyring=keyring,
+        audit=audit,
+        accounts=accounts,
+        vault=VaultService(keyring, audit, clock),
+        limiter=RateLimiter(settings),
         sim=sim,
     )
 

@@ -3,6 +3,10 @@ session in a subprocess on a free loopback port, driven by Debian's Chromium thr
 
 Every test here is marked `browser` and grouped on one xdist worker (`--dist loadgroup`), so the suite
 starts one server and one browser however many workers run.
+
+The desk starts with no users; the session registers its first admin over the API (`desk_admin`), and each
+`page` is that admin's browser, signed in by the desk's own cookies. `api` is an HTTP client signed in as the
+same admin, so a test compares what the page shows with what the API says. `anonymous_page` has no cookie.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -42,7 +47,10 @@ SERVER_SETTINGS = {
     "MARKETDESK_SIM_SYMBOLS": "120",
     "MARKETDESK_SIM_HISTORY_YEARS": "3",
     "MARKETDESK_LOG_LEVEL": "WARNING",
+    "MARKETDESK_ACCESS_TOKEN_MINUTES": "240",  # the browser's cookie outlives the whole run
 }
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "violet trombone harbour 42"  # noqa: S105 (the e2e desk's own throwaway admin)
 
 
 def _free_port() -> int:
@@ -153,11 +161,50 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+@pytest.fixture(scope="session")
+def desk_admin(desk_url: str) -> dict[str, str]:
+    """Register the fresh desk's first account (its admin); the answer's cookies are what a browser would keep."""
+    response = httpx.post(
+        f"{desk_url}/api/v1/auth/register", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}, timeout=10.0
+    )
+    assert response.status_code == 201, response.text
+    return {**response.json(), **{name: value for name, value in response.cookies.items()}}
+
+
+@pytest.fixture(scope="session")
+def api(desk_url: str, desk_admin: dict[str, str]) -> Iterator[httpx.Client]:
+    """The desk's API, signed in as the admin the browser pages are signed in as."""
+    headers = {"Authorization": f"Bearer {desk_admin['access_token']}"}
+    with httpx.Client(base_url=desk_url, headers=headers, timeout=10.0) as client:
+        yield client
+
+
+def _cookies(desk_url: str, desk_admin: dict[str, str]) -> list[Any]:
+    return [
+        {"name": "md_access", "value": desk_admin["md_access"], "url": desk_url, "httpOnly": True, "sameSite": "Lax"},
+        {"name": "md_csrf", "value": desk_admin["md_csrf"], "url": desk_url, "sameSite": "Lax"},
+    ]
+
+
 @pytest.fixture
-def page(browser: Browser, desk_url: str, request: pytest.FixtureRequest) -> Iterator[Page]:
-    """A fresh browser context (its own cookies, so its own preferences) on the desk. A failing test leaves a
-    screenshot of the page in artifacts/screenshots/failed-<test>.png."""
+def page(browser: Browser, desk_url: str, desk_admin: dict[str, str], request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh browser context (its own cookies, so its own preferences) on the desk, signed in as the admin. A
+    failing test leaves a screenshot of the page in artifacts/screenshots/failed-<test>.png."""
+    yield from _page(browser, desk_url, request, _cookies(desk_url, desk_admin))
+
+
+@pytest.fixture
+def anonymous_page(
+    browser: Browser, desk_url: str, desk_admin: dict[str, str], request: pytest.FixtureRequest
+) -> Iterator[Page]:
+    """A browser that has not signed in, on the desk (which has its admin by then)."""
+    yield from _page(browser, desk_url, request, [])
+
+
+def _page(browser: Browser, desk_url: str, request: pytest.FixtureRequest, cookies: list[Any]) -> Iterator[Page]:
     context = browser.new_context(base_url=desk_url, viewport={"width": 1360, "height": 900})
+    if cookies:
+        context.add_cookies(cookies)
     context.set_default_timeout(15_000)
     opened = context.new_page()
     errors: list[str] = []

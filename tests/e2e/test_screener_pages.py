@@ -42,8 +42,8 @@ def open_screener(page: Page) -> Locator:
     return rows
 
 
-def watchlist(desk_url: str, name: str = "Main") -> list[str]:
-    lists = httpx.get(f"{desk_url}/api/v1/watchlists", timeout=5.0).json()
+def watchlist(api: httpx.Client, name: str = "Main") -> list[str]:
+    lists = api.get("/api/v1/watchlists").json()
     return list(next(w["symbols"] for w in lists if w["name"] == name))
 
 
@@ -151,13 +151,13 @@ def test_empty_screens_say_which_filter_to_loosen_or_how_to_import_data(page: Pa
     page.get_by_test_id("filter-roe-min").fill("15")
     page.get_by_test_id("filters-apply").click()
     expect(page.get_by_test_id("filters-expression")).to_have_text("→ roe >= 0.15")
-    page.get_by_test_id("expression-input").fill("dip_pct > 900")
+    page.get_by_test_id("expression-input").fill("dip_pct > 99")
     page.get_by_test_id("expression-apply").click()
 
     empty = page.get_by_test_id("screen-empty")
     expect(empty).to_contain_text("No names match this screen")
     loosen = empty.get_by_test_id("loosen").first
-    expect(loosen).to_contain_text("Drop the expression “dip_pct > 900”")
+    expect(loosen).to_contain_text("Drop the expression “dip_pct > 99”")
     loosen.click()
     expect(page.locator(PRO_ROWS).first).to_be_visible()
     expect(page.get_by_test_id("expression-input")).to_have_value("")
@@ -303,18 +303,18 @@ def test_regime_light_shows_the_state_with_its_reason(page: Page) -> None:
     expect(tooltip).to_contain_text(re.compile(r"200-day average"))
 
 
-def test_row_menu_adds_to_the_watchlist_and_opens_the_symbol_page(page: Page, desk_url: str) -> None:
+def test_row_menu_adds_to_the_watchlist_and_opens_the_symbol_page(page: Page, api: httpx.Client) -> None:
     rows = open_screener(page)
-    watched = set(watchlist(desk_url))
+    watched = set(watchlist(api))
     symbol = next(s for s in symbols(rows, 50) if s not in watched)
     try:
         page.get_by_test_id(f"row-menu-{symbol}").click()
         page.locator(".q-menu").get_by_test_id("menu-watch").click()
         expect(page.locator(".q-notification").filter(has_text=f"{symbol} is in Main")).to_be_visible()
-        assert symbol in watchlist(desk_url)
+        assert symbol in watchlist(api)
         expect(page.get_by_test_id("tearsheet-symbol")).to_be_hidden()  # the menu is not a click on the row
     finally:
-        httpx.delete(f"{desk_url}/api/v1/watchlists/Main/symbols/{symbol}", timeout=5.0)
+        api.delete(f"/api/v1/watchlists/Main/symbols/{symbol}")
 
     page.get_by_test_id(f"row-menu-{symbol}").click()
     page.locator(".q-menu").get_by_test_id("menu-symbol").click()

@@ -68,14 +68,14 @@ def wait_until(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
         time.sleep(0.05)
 
 
-def watchlist(desk_url: str, name: str = "Main") -> list[str]:
-    lists = httpx.get(f"{desk_url}/api/v1/watchlists", timeout=5.0).json()
+def watchlist(api: httpx.Client, name: str = "Main") -> list[str]:
+    lists = api.get("/api/v1/watchlists").json()
     return next(w["symbols"] for w in lists if w["name"] == name)
 
 
-def first_equity(desk_url: str, symbols: list[str]) -> str:
+def first_equity(api: httpx.Client, symbols: list[str]) -> str:
     for symbol in symbols:
-        detail = httpx.get(f"{desk_url}/api/v1/symbols/{symbol}", timeout=5.0).json()
+        detail = api.get(f"/api/v1/symbols/{symbol}").json()
         if detail["symbol"]["asset_class"] == "equity":
             return symbol
     raise AssertionError(f"no equity among {symbols}")
@@ -99,7 +99,7 @@ def test_live_subscription_opens_with_the_page_and_closes_when_it_goes(page: Pag
 
 
 def test_desk_says_simulated_and_watchlist_prices_tick_from_the_server(
-    page: Page, desk_url: str, screenshots: Path
+    page: Page, api: httpx.Client, screenshots: Path
 ) -> None:
     api_calls: list[str] = []
 
@@ -118,7 +118,7 @@ def test_desk_says_simulated_and_watchlist_prices_tick_from_the_server(
     expect(page.get_by_test_id("nav-dashboard")).to_be_visible()
 
     rows = page.locator("[data-testid^=watch-row-]")
-    expect(rows).to_have_count(len(watchlist(desk_url)))
+    expect(rows).to_have_count(len(watchlist(api)))
     assert rows.count() >= 5, "the first-run watchlist has about 8 symbols"
     expect(page.locator(LAST_CELLS).first).to_have_text(re.compile(r"^\d[\d,]*\.\d\d$"))
 
@@ -136,9 +136,9 @@ def test_desk_says_simulated_and_watchlist_prices_tick_from_the_server(
 
 
 def test_symbol_page_from_the_watchlist_draws_the_chart_and_key_statistics(
-    page: Page, desk_url: str, screenshots: Path
+    page: Page, api: httpx.Client, screenshots: Path
 ) -> None:
-    symbol = first_equity(desk_url, watchlist(desk_url))  # a company: it has a market cap and earnings
+    symbol = first_equity(api, watchlist(api))  # a company: it has a market cap and earnings
     open_desk(page)
     page.get_by_test_id(f"watch-link-{symbol}").click()
     page.wait_for_url(f"**/symbol/{symbol}")
@@ -167,7 +167,7 @@ def test_symbol_page_from_the_watchlist_draws_the_chart_and_key_statistics(
     assert wait_for_chart(page)["painted"] > 0
 
 
-def test_search_by_name_or_ticker_opens_the_symbol_page(page: Page, desk_url: str) -> None:
+def test_search_by_name_or_ticker_opens_the_symbol_page(page: Page, api: httpx.Client) -> None:
     open_desk(page)
     row = page.locator("[data-testid^=watch-row-]").nth(1)
     symbol = row.get_attribute("data-symbol")
@@ -183,7 +183,7 @@ def test_search_by_name_or_ticker_opens_the_symbol_page(page: Page, desk_url: st
     expect(page.get_by_test_id("symbol-name")).to_have_text(name)
 
     wait_connected(page)
-    other = watchlist(desk_url)[0]
+    other = watchlist(api)[0]
     search = page.get_by_test_id("symbol-search")
     search.fill(other.lower())
     expect(page.get_by_test_id(f"search-result-{other}")).to_be_visible()
@@ -192,9 +192,9 @@ def test_search_by_name_or_ticker_opens_the_symbol_page(page: Page, desk_url: st
     expect(page.get_by_test_id("symbol-ticker")).to_have_text(other)
 
 
-def test_add_then_remove_a_watchlist_symbol_with_confirmation(page: Page, desk_url: str) -> None:
-    watched = watchlist(desk_url)
-    listing = httpx.get(f"{desk_url}/api/v1/symbols", params={"asset_class": "equity", "limit": 200}).json()
+def test_add_then_remove_a_watchlist_symbol_with_confirmation(page: Page, api: httpx.Client) -> None:
+    watched = watchlist(api)
+    listing = api.get("/api/v1/symbols", params={"asset_class": "equity", "limit": 200}).json()
     symbol = next(item["symbol"] for item in listing["items"] if item["symbol"] not in watched)
     open_desk(page)
 
@@ -202,7 +202,7 @@ def test_add_then_remove_a_watchlist_symbol_with_confirmation(page: Page, desk_u
     page.get_by_test_id("watchlist-add-button").click()
     expect(page.locator(".q-notification").filter(has_text=f"Added {symbol} to Main")).to_be_visible()
     expect(page.get_by_test_id(f"watch-row-{symbol}")).to_be_visible()
-    assert symbol in watchlist(desk_url)
+    assert symbol in watchlist(api)
 
     page.get_by_test_id("watchlist-add-input").fill("ZZZZQ9")
     page.get_by_test_id("watchlist-add-input").press("Enter")
@@ -219,15 +219,15 @@ def test_add_then_remove_a_watchlist_symbol_with_confirmation(page: Page, desk_u
     page.get_by_test_id(f"remove-{symbol}").click()
     page.locator(".q-dialog").get_by_test_id("confirm-remove").click()
     expect(page.get_by_test_id(f"watch-row-{symbol}")).to_have_count(0)
-    assert watchlist(desk_url) == watched
+    assert watchlist(api) == watched
 
 
-def test_empty_watchlist_offers_symbols_to_start_with(page: Page, desk_url: str) -> None:
+def test_empty_watchlist_offers_symbols_to_start_with(page: Page, api: httpx.Client) -> None:
     name = f"Empty {time.monotonic_ns()}"
-    created = httpx.post(f"{desk_url}/api/v1/watchlists", json={"name": name, "symbols": []})
+    created = api.post("/api/v1/watchlists", json={"name": name, "symbols": []})
     assert created.status_code == 201
     # the REST session dependency commits after the response has gone out: wait until the list is readable
-    wait_until(lambda: name in {w["name"] for w in httpx.get(f"{desk_url}/api/v1/watchlists").json()})
+    wait_until(lambda: name in {w["name"] for w in api.get("/api/v1/watchlists").json()})
     open_desk(page)
     page.get_by_test_id("watchlist-select").click()
     page.get_by_role("option", name=name).click()
@@ -238,7 +238,7 @@ def test_empty_watchlist_offers_symbols_to_start_with(page: Page, desk_url: str)
     symbol = (suggestion.get_attribute("data-testid") or "").removeprefix("suggest-")
     suggestion.click()
     expect(page.get_by_test_id(f"watch-row-{symbol}")).to_be_visible()
-    assert watchlist(desk_url, name) == [symbol]
+    assert watchlist(api, name) == [symbol]
 
 
 def test_unknown_symbol_page_explains_instead_of_failing(page: Page) -> None:
@@ -266,3 +266,12 @@ def test_dark_mode_toggles_and_is_remembered_by_this_browser(page: Page) -> None
     expect(page.locator("body")).to_have_class(re.compile("body--dark"))
     page.get_by_test_id("dark-toggle").click()
     expect(page.locator("body")).not_to_have_class(re.compile("body--dark"))
+
+
+def test_a_browser_that_has_not_signed_in_is_not_served_the_desk(anonymous_page: Page, desk_url: str) -> None:
+    """The desk has an admin by now, so a browser without its cookie gets the sign-in notice, not the data."""
+    open_desk(anonymous_page, "/")
+    expect(anonymous_page.get_by_test_id("sign-in-required")).to_be_visible()
+    expect(anonymous_page.get_by_test_id("watchlist-table")).to_have_count(0)
+    expect(anonymous_page.get_by_test_id("navigation")).to_have_count(0)
+    assert httpx.get(f"{desk_url}/api/v1/watchlists", timeout=5.0).status_code == 401

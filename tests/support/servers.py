@@ -16,6 +16,8 @@ from pathlib import Path
 
 import httpx
 
+from support.auth import PASSWORD
+
 START_TIMEOUT_S = 120.0
 
 
@@ -95,3 +97,16 @@ def running_desk(
         yield server
     finally:
         stop(server)
+
+
+def first_admin_token(url: str, email: str = "admin@example.com", password: str = PASSWORD) -> str:
+    """Register the first account of a running desk (it becomes the admin) and return its access token.
+
+    On a desk that already has users, sign that account in instead.
+    """
+    response = httpx.post(f"{url}/api/v1/auth/register", json={"email": email, "password": password}, timeout=30)
+    if response.status_code != 201:
+        response = httpx.post(f"{url}/api/v1/auth/login", json={"email": email, "password": password}, timeout=30)
+    response.raise_for_status()
+    token: str = response.json()["access_token"]
+    return token

@@ -1,4 +1,9 @@
-"""REST routes of the market-data domain under /api/v1. Thin: parse, call the service, render."""
+"""REST routes of the market-data domain under /api/v1. Thin: parse, call the service, render.
+
+Market data (symbols, bars, quotes, universes, the clock, coverage) is readable by any signed-in user; the
+app includes this router behind `authorize_api`. Watchlists are the caller's own: every call passes the
+caller's id as the owner, and another user's list answers 404 like one that does not exist.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from marketdesk.deps import DeskDep, SessionDep
+from marketdesk.deps import CurrentUserDep, DeskDep, SessionDep, TraderDep
 from marketdesk.errors import Rejected
 from marketdesk.marketdata.schemas import (
     Bars,
@@ -86,15 +91,15 @@ async def get_quote(symbol: str, desk: DeskDep) -> QuoteOut:
 
 
 @router.get("/universes", response_model=list[Universe])
-async def list_universes(desk: DeskDep, session: SessionDep) -> list[Universe]:
-    """Every universe with its size."""
-    return [Universe.of(u) for u in await desk.universes.names(session)]
+async def list_universes(user: CurrentUserDep, desk: DeskDep, session: SessionDep) -> list[Universe]:
+    """Every universe with its size (your watchlists among them)."""
+    return [Universe.of(u) for u in await desk.universes.names(session, owner_id=user.id)]
 
 
 @router.get("/universes/{name}", response_model=UniverseMembers)
-async def get_universe(name: str, desk: DeskDep, session: SessionDep) -> UniverseMembers:
-    """The symbols of one universe."""
-    return UniverseMembers(name=name, symbols=await desk.universes.members(session, name))
+async def get_universe(name: str, user: CurrentUserDep, desk: DeskDep, session: SessionDep) -> UniverseMembers:
+    """The symbols of one universe (`watchlist:NAME` is your list of that name)."""
+    return UniverseMembers(name=name, symbols=await desk.universes.members(session, name, owner_id=user.id))
 
 
 @router.get("/market/clock", response_model=MarketClockOut)
@@ -110,20 +115,34 @@ async def data_coverage(desk: DeskDep, session: SessionDep, symbol: str | None =
 
 
 @router.get("/watchlists", response_model=list[Watchlist])
-async def list_watchlists(desk: DeskDep, session: SessionDep) -> list[Watchlist]:
-    return [Watchlist.of(w) for w in await desk.market.watchlists(session)]
+async def list_watchlists(user: CurrentUserDep, desk: DeskDep, session: SessionDep) -> list[Watchlist]:
+    """Your watchlists."""
+    return [Watchlist.of(w) for w in await desk.market.watchlists(session, owner_id=user.id)]
+
+
+@router.get("/watchlists/{name}", response_model=Watchlist)
+async def get_watchlist(name: str, user: CurrentUserDep, desk: DeskDep, session: SessionDep) -> Watchlist:
+    """One of your watchlists."""
+    return Watchlist.of(await desk.market.watchlist(session, name, owner_id=user.id))
 
 
 @router.post("/watchlists", response_model=Watchlist, status_code=201)
-async def create_watchlist(body: WatchlistCreate, desk: DeskDep, session: SessionDep) -> Watchlist:
-    return Watchlist.of(await desk.market.create_watchlist(session, body.name, body.symbols))
+async def create_watchlist(body: WatchlistCreate, user: TraderDep, desk: DeskDep, session: SessionDep) -> Watchlist:
+    """Create a watchlist of yours."""
+    return Watchlist.of(await desk.market.create_watchlist(session, body.name, body.symbols, owner_id=user.id))
 
 
 @router.post("/watchlists/{name}/symbols", response_model=Watchlist)
-async def add_watchlist_symbol(name: str, body: WatchlistSymbol, desk: DeskDep, session: SessionDep) -> Watchlist:
-    return Watchlist.of(await desk.market.add_to_watchlist(session, name, body.symbol))
+async def add_watchlist_symbol(
+    name: str, body: WatchlistSymbol, user: TraderDep, desk: DeskDep, session: SessionDep
+) -> Watchlist:
+    """Add a symbol to one of your watchlists."""
+    return Watchlist.of(await desk.market.add_to_watchlist(session, name, body.symbol, owner_id=user.id))
 
 
 @router.delete("/watchlists/{name}/symbols/{symbol}", response_model=Watchlist)
-async def remove_watchlist_symbol(name: str, symbol: str, desk: DeskDep, session: SessionDep) -> Watchlist:
-    return Watchlist.of(await desk.market.remove_from_watchlist(session, name, symbol))
+async def remove_watchlist_symbol(
+    name: str, symbol: str, user: TraderDep, desk: DeskDep, session: SessionDep
+) -> Watchlist:
+    """Remove a symbol from one of your watchlists."""
+    return Watchlist.of(await desk.market.remove_from_watchlist(session, name, symbol, owner_id=user.id))

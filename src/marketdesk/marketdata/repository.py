@@ -9,7 +9,7 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketdesk.db import upsert
@@ -217,29 +217,35 @@ class MarketDataRepository:
         return {name: int(count) for name, count in (await self.session.execute(query)).all()}
 
     # ---- watchlists ---------------------------------------------------------------------------------------
+    # Watchlists belong to a user. Every query takes `owner_id` as a required keyword: a user's id, or None
+    # for the desk's shared lists (the first-run watchlist, the template each new user is given a copy of).
+    # No query reaches a list without naming its owner, and item queries join back to the list to check it.
 
-    async def watchlist_by_name(self, name: str) -> Watchlist | None:
-        return await self.session.scalar(select(Watchlist).where(Watchlist.name == name))
+    async def watchlist_by_name(self, name: str, *, owner_id: str | None) -> Watchlist | None:
+        return await self.session.scalar(select(Watchlist).where(Watchlist.name == name, _owned_by(owner_id)))
 
-    async def create_watchlist(self, name: str, now: datetime) -> Watchlist:
-        watchlist = Watchlist(name=name, created_at=now)
+    async def create_watchlist(self, name: str, now: datetime, *, owner_id: str | None) -> Watchlist:
+        watchlist = Watchlist(name=name, created_at=now, owner_id=owner_id)
         self.session.add(watchlist)
         await self.session.flush()
         return watchlist
 
-    async def watchlists(self) -> list[Watchlist]:
-        return list(await self.session.scalars(select(Watchlist).order_by(Watchlist.name)))
+    async def watchlists(self, *, owner_id: str | None) -> list[Watchlist]:
+        return list(await self.session.scalars(select(Watchlist).where(_owned_by(owner_id)).order_by(Watchlist.name)))
 
-    async def watchlist_symbols(self, watchlist_id: int) -> list[str]:
+    async def watchlist_symbols(self, watchlist_id: int, *, owner_id: str | None) -> list[str]:
         query = (
             select(WatchlistItem.symbol)
-            .where(WatchlistItem.watchlist_id == watchlist_id)
+            .join(Watchlist, Watchlist.id == WatchlistItem.watchlist_id)
+            .where(WatchlistItem.watchlist_id == watchlist_id, _owned_by(owner_id))
             .order_by(WatchlistItem.position, WatchlistItem.symbol)
         )
         return list(await self.session.scalars(query))
 
-    async def add_to_watchlist(self, watchlist_id: int, symbol: str) -> bool:
-        """Append a symbol; False when it is already there."""
+    async def add_to_watchlist(self, watchlist_id: int, symbol: str, *, owner_id: str | None) -> bool:
+        """Append a symbol; False when it is already there or the list is not `owner_id`'s."""
+        if not await self._owns(watchlist_id, owner_id):
+            return False
         exists = await self.session.get(WatchlistItem, (watchlist_id, symbol))
         if exists is not None:
             return False
@@ -250,11 +256,17 @@ class MarketDataRepository:
         await self.session.flush()
         return True
 
-    async def remove_from_watchlist(self, watchlist_id: int, symbol: str) -> bool:
+    async def remove_from_watchlist(self, watchlist_id: int, symbol: str, *, owner_id: str | None) -> bool:
+        """Remove a symbol; False when it was not there or the list is not `owner_id`'s."""
+        owned = select(Watchlist.id).where(Watchlist.id == watchlist_id, _owned_by(owner_id))
         result = await self.session.execute(
-            delete(WatchlistItem).where(WatchlistItem.watchlist_id == watchlist_id, WatchlistItem.symbol == symbol)
+            delete(WatchlistItem).where(WatchlistItem.watchlist_id.in_(owned), WatchlistItem.symbol == symbol)
         )
         return bool(getattr(result, "rowcount", 0))
+
+    async def _owns(self, watchlist_id: int, owner_id: str | None) -> bool:
+        query = select(Watchlist.id).where(Watchlist.id == watchlist_id, _owned_by(owner_id))
+        return await self.session.scalar(query) is not None
 
     # ---- import runs ----------------------------------------------------------------------------------------
 
@@ -265,6 +277,11 @@ class MarketDataRepository:
     async def import_runs(self, limit: int = 20) -> list[ImportRun]:
         query = select(ImportRun).order_by(ImportRun.started_at.desc()).limit(limit)
         return list(await self.session.scalars(query))
+
+
+def _owned_by(owner_id: str | None) -> ColumnElement[bool]:
+    """The watchlists of `owner_id` (None: the desk's shared lists, never anyone's own)."""
+    return Watchlist.owner_id.is_(None) if owner_id is None else Watchlist.owner_id == owner_id
 
 
 def _to_info(row: Instrument) -> SymbolInfo:

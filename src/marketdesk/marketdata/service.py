@@ -348,54 +348,80 @@ class MarketDataService:
         ]
 
     # ---- watchlists ------------------------------------------------------------------------------------
+    # Each call names the owner: a user's id, or None for the desk's shared lists (see the repository).
+    # Another user's list is "not found", exactly like one that does not exist.
 
-    async def watchlists(self, session: AsyncSession) -> list[WatchlistView]:
+    async def watchlists(self, session: AsyncSession, *, owner_id: str | None) -> list[WatchlistView]:
         repository = MarketDataRepository(session)
-        return [WatchlistView(w.name, await repository.watchlist_symbols(w.id)) for w in await repository.watchlists()]
+        return [
+            WatchlistView(w.name, await repository.watchlist_symbols(w.id, owner_id=owner_id))
+            for w in await repository.watchlists(owner_id=owner_id)
+        ]
 
-    async def watchlist(self, session: AsyncSession, name: str) -> WatchlistView:
+    async def watchlist(self, session: AsyncSession, name: str, *, owner_id: str | None) -> WatchlistView:
         repository = MarketDataRepository(session)
-        found = await repository.watchlist_by_name(name)
+        found = await repository.watchlist_by_name(name, owner_id=owner_id)
         if found is None:
             raise NotFound(f"no watchlist named {name!r}", hint="Create it first, or pick one that exists.")
-        return WatchlistView(found.name, await repository.watchlist_symbols(found.id))
+        return WatchlistView(found.name, await repository.watchlist_symbols(found.id, owner_id=owner_id))
 
-    async def create_watchlist(self, session: AsyncSession, name: str, symbols: Sequence[str] = ()) -> WatchlistView:
+    async def create_watchlist(
+        self, session: AsyncSession, name: str, symbols: Sequence[str] = (), *, owner_id: str | None
+    ) -> WatchlistView:
         name = name.strip()
         if not 1 <= len(name) <= 64:
             raise Rejected("a watchlist needs a name of 1 to 64 characters")
         repository = MarketDataRepository(session)
-        if await repository.watchlist_by_name(name) is not None:
+        if await repository.watchlist_by_name(name, owner_id=owner_id) is not None:
             raise Rejected(f"a watchlist named {name!r} already exists", hint="Pick another name.")
-        created = await repository.create_watchlist(name, self.clock.now())
+        created = await repository.create_watchlist(name, self.clock.now(), owner_id=owner_id)
         for symbol in symbols:
-            await repository.add_to_watchlist(created.id, normalize_symbol(symbol))
-        return await self.watchlist(session, name)
+            await repository.add_to_watchlist(created.id, normalize_symbol(symbol), owner_id=owner_id)
+        return await self.watchlist(session, name, owner_id=owner_id)
 
-    async def add_to_watchlist(self, session: AsyncSession, name: str, symbol: str) -> WatchlistView:
+    async def add_to_watchlist(
+        self, session: AsyncSession, name: str, symbol: str, *, owner_id: str | None
+    ) -> WatchlistView:
         symbol = normalize_symbol(symbol)
         await self.symbol(session, symbol)  # refuse symbols nobody knows
         repository = MarketDataRepository(session)
-        found = await repository.watchlist_by_name(name)
+        found = await repository.watchlist_by_name(name, owner_id=owner_id)
         if found is None:
             raise NotFound(f"no watchlist named {name!r}")
-        await repository.add_to_watchlist(found.id, symbol)
-        return await self.watchlist(session, name)
+        await repository.add_to_watchlist(found.id, symbol, owner_id=owner_id)
+        return await self.watchlist(session, name, owner_id=owner_id)
 
-    async def remove_from_watchlist(self, session: AsyncSession, name: str, symbol: str) -> WatchlistView:
+    async def remove_from_watchlist(
+        self, session: AsyncSession, name: str, symbol: str, *, owner_id: str | None
+    ) -> WatchlistView:
         repository = MarketDataRepository(session)
-        found = await repository.watchlist_by_name(name)
+        found = await repository.watchlist_by_name(name, owner_id=owner_id)
         if found is None:
             raise NotFound(f"no watchlist named {name!r}")
-        await repository.remove_from_watchlist(found.id, normalize_symbol(symbol))
-        return await self.watchlist(session, name)
+        await repository.remove_from_watchlist(found.id, normalize_symbol(symbol), owner_id=owner_id)
+        return await self.watchlist(session, name, owner_id=owner_id)
 
-    async def ensure_watchlist(self, session: AsyncSession, name: str, symbols: Sequence[str]) -> WatchlistView:
-        """Create `name` with `symbols` unless it exists (the desk's first-run watchlist)."""
+    async def ensure_watchlist(
+        self, session: AsyncSession, name: str, symbols: Sequence[str], *, owner_id: str | None
+    ) -> WatchlistView:
+        """Create `name` with `symbols` unless it exists (the desk's first-run watchlist has owner None)."""
         repository = MarketDataRepository(session)
-        if await repository.watchlist_by_name(name) is None:
-            return await self.create_watchlist(session, name, symbols)
-        return await self.watchlist(session, name)
+        if await repository.watchlist_by_name(name, owner_id=owner_id) is None:
+            return await self.create_watchlist(session, name, symbols, owner_id=owner_id)
+        return await self.watchlist(session, name, owner_id=owner_id)
+
+    async def copy_shared_watchlists(self, session: AsyncSession, *, owner_id: str) -> int:
+        """Give a user their own copy of each of the desk's shared lists they do not have; the number copied.
+
+        Called when a user is created (and at start-up for users who have no list yet), so nobody starts
+        on an empty dashboard.
+        """
+        copied = 0
+        for shared in await self.watchlists(session, owner_id=None):
+            if await MarketDataRepository(session).watchlist_by_name(shared.name, owner_id=owner_id) is None:
+                await self.create_watchlist(session, shared.name, shared.symbols, owner_id=owner_id)
+                copied += 1
+        return copied
 
 
 def describe_value(value: Any) -> str:

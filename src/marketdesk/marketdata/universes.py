@@ -45,23 +45,24 @@ class UniverseService:
     def __init__(self, store: BarStore) -> None:
         self.store = store
 
-    async def names(self, session: AsyncSession) -> list[UniverseInfo]:
-        """Every universe with its size, watchlists included."""
+    async def names(self, session: AsyncSession, *, owner_id: str | None = None) -> list[UniverseInfo]:
+        """Every universe with its size, with `owner_id`'s watchlists (None: the desk's shared lists)."""
         out = [UniverseInfo(name, text, len(await self.members(session, name))) for name, text in DESCRIPTIONS.items()]
         repository = MarketDataRepository(session)
-        for watchlist in await repository.watchlists():
-            symbols = await repository.watchlist_symbols(watchlist.id)
+        for watchlist in await repository.watchlists(owner_id=owner_id):
+            symbols = await repository.watchlist_symbols(watchlist.id, owner_id=owner_id)
             out.append(UniverseInfo(f"{WATCHLIST_PREFIX}{watchlist.name}", "your watchlist", len(symbols)))
         return out
 
-    async def members(self, session: AsyncSession, name: str) -> list[str]:
-        """The symbols of a universe, sorted."""
+    async def members(self, session: AsyncSession, name: str, *, owner_id: str | None = None) -> list[str]:
+        """The symbols of a universe, sorted. `watchlist:NAME` is `owner_id`'s list (None: the desk's shared
+        lists, which is what callers that know no user, such as the screener today, see)."""
         repository = MarketDataRepository(session)
         if name.startswith(WATCHLIST_PREFIX):
-            watchlist = await repository.watchlist_by_name(name.removeprefix(WATCHLIST_PREFIX))
+            watchlist = await repository.watchlist_by_name(name.removeprefix(WATCHLIST_PREFIX), owner_id=owner_id)
             if watchlist is None:
                 raise NotFound(f"no watchlist named {name.removeprefix(WATCHLIST_PREFIX)!r}")
-            return sorted(await repository.watchlist_symbols(watchlist.id))
+            return sorted(await repository.watchlist_symbols(watchlist.id, owner_id=owner_id))
         if name == "all":
             return sorted({i.symbol for i in await repository.instruments()} | set(self.store.symbols()))
         if name == "sim":

@@ -1,5 +1,9 @@
 """The WebSocket API at /api/v1/ws: subscribe to channels, receive what is published on them.
 
+Authentication: a bearer token (`Authorization: Bearer …`), a `?token=` query parameter (browsers cannot set
+headers on a WebSocket) or the web desk's session cookie. A missing, bad, expired or signed-out token gets
+the connection closed with code 4401 and the reason.
+
 Client messages: `{"op": "subscribe" | "unsubscribe", "channels": ["quotes:AAPL", ...]}` and `{"op": "ping"}`.
 Server messages: `{"type": "message", "channel", "data"}`, `subscribed`, `unsubscribed`, `pong`, `heartbeat`,
 and `error` with a message that says what to fix. A client that cannot keep up is closed with code 4008
@@ -15,9 +19,12 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from marketdesk.accounts.cookies import ACCESS_COOKIE
+from marketdesk.accounts.errors import Unauthorized
+from marketdesk.accounts.roles import CurrentUser
 from marketdesk.bus import Subscription
 from marketdesk.desk import Desk
-from marketdesk.errors import Rejected
+from marketdesk.errors import MarketdeskError, Rejected
 from marketdesk.kit.jsonutil import to_jsonable
 from marketdesk.marketdata.service import normalize_symbol
 from marketdesk.metrics import WEBSOCKET_CLIENTS
@@ -28,6 +35,7 @@ HEARTBEAT_S = 30.0
 OUTBOX_SIZE = 2000
 MAX_CHANNELS = 500
 CLOSE_SLOW_CONSUMER = 4008
+CLOSE_UNAUTHORIZED = 4401
 
 
 def parse_channel(channel: str) -> str:
@@ -117,11 +125,34 @@ class Connection:
         self.subscriptions.clear()
 
 
+def _presented_token(websocket: WebSocket) -> tuple[str, str]:
+    header = websocket.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip(), "bearer"
+    if websocket.query_params.get("token"):
+        return websocket.query_params["token"], "bearer"
+    return websocket.cookies.get(ACCESS_COOKIE, ""), "cookie"
+
+
+async def _authenticate(websocket: WebSocket, desk: Desk) -> CurrentUser:
+    token, via = _presented_token(websocket)
+    if not token:
+        raise Unauthorized("sign in first", hint="Connect with Authorization: Bearer <access token> or ?token=.")
+    async with desk.db.session() as session:
+        return await desk.accounts.authenticate(session, token, via=via)
+
+
 @router.websocket("/ws")
 async def websocket_endpoint(websocket: WebSocket) -> None:
     desk: Desk = websocket.app.state.desk
     heartbeat_s = float(getattr(websocket.app.state, "ws_heartbeat_s", HEARTBEAT_S))
     await websocket.accept()
+    try:
+        await _authenticate(websocket, desk)
+    except MarketdeskError as exc:
+        await websocket.close(code=CLOSE_UNAUTHORIZED, reason=exc.message[:120])
+        return
     connection = Connection(websocket, desk, heartbeat_s)
     WEBSOCKET_CLIENTS.inc()
     sender = asyncio.create_task(connection.sender())
@@ -139,10 +170,9 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
             with contextlib.suppress(Exception):
                 await websocket.close(code=CLOSE_SLOW_CONSUMER, reason="too slow: messages were piling up")
         for task in done:
-            if task is not slow and not task.cancelled() and task.exception() is not None:
-                exc = task.exception()
-                if not isinstance(exc, WebSocketDisconnect | RuntimeError | ConnectionError):
-                    raise exc  # type: ignore[misc]
+            failure = None if task is slow or task.cancelled() else task.exception()
+            if failure is not None and not isinstance(failure, WebSocketDisconnect | RuntimeError | ConnectionError):
+                raise failure
     finally:
         for task in (reader, sender, beat, slow):
             task.cancel()

@@ -176,7 +176,9 @@ class DipMonitor:
         options = dict(BUILT_IN_UNIVERSES)
         try:
             async with self.desk.db.session() as session:
-                watchlists = await self.desk.market.watchlists(session)
+                # the screener resolves `watchlist:NAME` among the desk's shared lists (owner None) until it
+                # learns whose screen it runs: offer those, so every option works
+                watchlists = await self.desk.market.watchlists(session, owner_id=None)
         except MarketdeskError:
             watchlists = []
         options.update({f"watchlist:{w.name}": f"Watchlist: {w.name}" for w in watchlists})

@@ -15,6 +15,7 @@ from marketdesk.errors import MarketdeskError, NotFound, UnknownSymbol
 from marketdesk.marketdata.port import Quote
 from marketdesk.marketdata.service import DEFAULT_WATCHLIST, normalize_symbol
 from marketdesk.web import format as fmt
+from marketdesk.web.identity import refuse_viewer, web_identity
 from marketdesk.web.layout import symbol_path
 from marketdesk.web.live import LiveQuotes
 from marketdesk.web.registry import desk_page
@@ -52,6 +53,7 @@ class WatchlistPanel:
         self.symbols: list[str] = []
         self.rows: dict[str, Row] = {}
         self.live = LiveQuotes(desk, self.on_quote)
+        self.owner_id = web_identity().owner_id
 
     async def build(self) -> None:
         names = await self._watchlist_names()
@@ -86,14 +88,14 @@ class WatchlistPanel:
 
     async def _watchlist_names(self) -> list[str]:
         async with self.desk.db.session() as session:
-            return [view.name for view in await self.desk.market.watchlists(session)]
+            return [view.name for view in await self.desk.market.watchlists(session, owner_id=self.owner_id)]
 
     async def reload(self) -> None:
         """Read the watchlist, redraw the table and follow its symbols' quotes."""
         names: dict[str, str] = {}
         async with self.desk.db.session() as session:
             try:
-                self.symbols = (await self.desk.market.watchlist(session, self.name)).symbols
+                self.symbols = (await self.desk.market.watchlist(session, self.name, owner_id=self.owner_id)).symbols
             except NotFound:
                 self.symbols = []
             for symbol in self.symbols:
@@ -213,14 +215,16 @@ class WatchlistPanel:
             self.add_input.set_value("")
 
     async def _add(self, text: str) -> bool:
+        if refuse_viewer("change watchlists"):
+            return False
         try:
             symbol = normalize_symbol(text)
             if symbol in self.symbols:
                 ui.notify(f"{symbol} is already in {self.name}", type="info")
                 return True
             async with self.desk.db.session() as session:
-                await self.desk.market.ensure_watchlist(session, self.name, [])
-                await self.desk.market.add_to_watchlist(session, self.name, symbol)
+                await self.desk.market.ensure_watchlist(session, self.name, [], owner_id=self.owner_id)
+                await self.desk.market.add_to_watchlist(session, self.name, symbol, owner_id=self.owner_id)
         except MarketdeskError as exc:
             ui.notify(exc.one_line(), type="negative", multi_line=True)
             return False
@@ -229,12 +233,14 @@ class WatchlistPanel:
         return True
 
     async def _remove(self, symbol: str) -> None:
+        if refuse_viewer("change watchlists"):
+            return
         self.confirm_text.set_text(f"Remove {symbol} from {self.name}?")
         if not await self.confirm:
             return
         try:
             async with self.desk.db.session() as session:
-                await self.desk.market.remove_from_watchlist(session, self.name, symbol)
+                await self.desk.market.remove_from_watchlist(session, self.name, symbol, owner_id=self.owner_id)
         except MarketdeskError as exc:
             ui.notify(exc.one_line(), type="negative", multi_line=True)
             return

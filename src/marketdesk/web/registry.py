@@ -15,7 +15,9 @@ Adding a page is one file and one registration:
    navigation).
 
 `desk_page` wraps the builder in the shared shell (header, navigation, SIMULATED badge) and hands it the
-running desk as its first argument. Path parameters (`/symbol/{symbol}`) become the builder's further
+running desk as its first argument. It first resolves who the browser is (`marketdesk.web.identity`): a
+browser that may not see the desk gets the sign-in notice instead of the page, and the page's code reads
+the user with `web_identity()` (its `owner_id` scopes the user's own data). Path parameters (`/symbol/{symbol}`) become the builder's further
 parameters, exactly as with `@ui.page`. A page without a `label` is routable but not in the navigation.
 """
 
@@ -87,9 +89,14 @@ def desk_page(
             NAV.append(NavItem(label, path, icon))
 
         async def page(**path_params: Any) -> None:
+            from marketdesk.web.identity import identify_page, sign_in_required
             from marketdesk.web.layout import shell  # the shell imports NAV from here
 
             desk = current_desk()
+            identity = await identify_page(desk)
+            if not identity.allowed:
+                sign_in_required()
+                return
             with shell(desk, active_path=path):
                 await build(desk, **path_params)
 

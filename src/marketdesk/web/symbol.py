@@ -19,6 +19,7 @@ from marketdesk.marketdata.service import DEFAULT_WATCHLIST, normalize_symbol
 from marketdesk.marketdata.stats import KeyStats
 from marketdesk.web import format as fmt
 from marketdesk.web.charts import DEFAULT_RANGE, RANGES, candlestick_options, range_named
+from marketdesk.web.identity import refuse_viewer, web_identity
 from marketdesk.web.layout import simulated_badge, symbol_path
 from marketdesk.web.live import LiveQuotes
 from marketdesk.web.registry import desk_page
@@ -55,7 +56,7 @@ async def symbol_page(desk: Desk, symbol: str) -> None:
 
 async def _watched(desk: Desk, session: AsyncSession) -> list[str]:
     try:
-        return (await desk.market.watchlist(session, DEFAULT_WATCHLIST)).symbols
+        return (await desk.market.watchlist(session, DEFAULT_WATCHLIST, owner_id=web_identity().owner_id)).symbols
     except NotFound:
         return []
 
@@ -165,10 +166,13 @@ def _years(years: float) -> str:
 
 def _watch_button(desk: Desk, symbol: str, in_watchlist: bool) -> None:
     async def add() -> None:
+        if refuse_viewer("change watchlists"):
+            return
+        owner_id = web_identity().owner_id
         try:
             async with desk.db.session() as session:
-                await desk.market.ensure_watchlist(session, DEFAULT_WATCHLIST, [])
-                await desk.market.add_to_watchlist(session, DEFAULT_WATCHLIST, symbol)
+                await desk.market.ensure_watchlist(session, DEFAULT_WATCHLIST, [], owner_id=owner_id)
+                await desk.market.add_to_watchlist(session, DEFAULT_WATCHLIST, symbol, owner_id=owner_id)
         except MarketdeskError as exc:
             ui.notify(exc.one_line(), type="negative", multi_line=True)
             return

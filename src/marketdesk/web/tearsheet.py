@@ -22,6 +22,7 @@ from marketdesk.screener.config import PRESETS
 from marketdesk.screener.gates import format_value
 from marketdesk.web import format as fmt
 from marketdesk.web.home import WATCHLIST_KEY
+from marketdesk.web.identity import refuse_viewer, web_identity
 from marketdesk.web.layout import symbol_path
 
 PANEL_WIDTH_PX = 420
@@ -92,10 +93,13 @@ def metric_text(metric: str, value: float | None) -> str:
 async def add_to_watchlist(desk: Desk, symbol: str) -> None:
     """Add `symbol` to this browser's watchlist (the one the dashboard shows) and say so."""
     name = str(app.storage.user.get(WATCHLIST_KEY, DEFAULT_WATCHLIST))
+    if refuse_viewer("change watchlists"):
+        return
+    owner_id = web_identity().owner_id
     try:
         async with desk.db.session() as session:
-            await desk.market.ensure_watchlist(session, name, [])
-            view = await desk.market.add_to_watchlist(session, name, symbol)
+            await desk.market.ensure_watchlist(session, name, [], owner_id=owner_id)
+            view = await desk.market.add_to_watchlist(session, name, symbol, owner_id=owner_id)
     except MarketdeskError as exc:
         ui.notify(exc.one_line(), type="negative", multi_line=True)
         return

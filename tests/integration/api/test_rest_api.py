@@ -1,4 +1,5 @@
-"""The REST API, health, metrics and OpenAPI, on a desk over a small real source."""
+"""The REST API, health, metrics and OpenAPI, on a desk over a small real source, signed in as its admin (the
+desk's first registration; tests/integration/api/test_auth_*.py cover signing in and who may do what)."""
 
 import asyncio
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from marketdesk.clock import SimClock
 from marketdesk.config import load_settings
 from marketdesk.db import upgrade
 from marketdesk.desk import Desk, build_desk
+from support.auth import sign_in_as_admin
 from support.fakes import CountingStream, FakeSource
 
 
@@ -28,7 +30,7 @@ def prepared_desk(tmp_path: Path, clock: SimClock, stream_interval_s: float = 0.
             await desk.market.fetch(
                 session, desk.source, ["AAA", "BBB", "CCC", "ETF1"], start=date(2024, 1, 1), end=date(2025, 12, 31)
             )
-            await desk.market.create_watchlist(session, "Main", ["AAA", "BBB"])
+            await desk.market.create_watchlist(session, "Main", ["AAA", "BBB"], owner_id=None)  # the shared list
         await desk.db.dispose()
 
     asyncio.run(prepare())
@@ -37,8 +39,10 @@ def prepared_desk(tmp_path: Path, clock: SimClock, stream_interval_s: float = 0.
 
 @pytest.fixture
 def client(tmp_path: Path, clock: SimClock) -> Iterator[TestClient]:
+    """A client signed in as the desk's admin, who got a copy of the desk's shared "Main" list on sign-up."""
     app = create_app(desk=prepared_desk(tmp_path, clock), web=False)
     with TestClient(app) as test_client:
+        sign_in_as_admin(test_client)
         yield test_client
 
 

@@ -10,6 +10,7 @@ from marketdesk.app import create_app
 from marketdesk.clock import SimClock
 from marketdesk.config import load_settings
 from marketdesk.desk import build_desk
+from support.auth import sign_in_as_admin
 
 
 @pytest.fixture(scope="module")
@@ -17,6 +18,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     settings = load_settings(data_dir=tmp_path_factory.mktemp("screener-api"), sim_symbols=60, sim_history_years=2)
     desk = build_desk(settings, SimClock(datetime(2026, 11, 20, 15, tzinfo=UTC)))
     with TestClient(create_app(desk=desk, web=False)) as test_client:
+        sign_in_as_admin(test_client)
         yield test_client
 
 

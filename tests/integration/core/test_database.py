@@ -77,18 +77,18 @@ async def test_universes_and_watchlists_round_trip(database: Database) -> None:
     async with database.session() as session:
         repository = MarketDataRepository(session)
         await repository.set_universe("sp500", ["MSFT", "AAPL", "AAPL"])
-        watchlist = await repository.create_watchlist("Main", NOW)
-        assert await repository.add_to_watchlist(watchlist.id, "AAPL")
-        assert not await repository.add_to_watchlist(watchlist.id, "AAPL")
-        await repository.add_to_watchlist(watchlist.id, "MSFT")
+        watchlist = await repository.create_watchlist("Main", NOW, owner_id=None)
+        assert await repository.add_to_watchlist(watchlist.id, "AAPL", owner_id=None)
+        assert not await repository.add_to_watchlist(watchlist.id, "AAPL", owner_id=None)
+        await repository.add_to_watchlist(watchlist.id, "MSFT", owner_id=None)
     async with database.session() as session:
         repository = MarketDataRepository(session)
         assert await repository.universe("sp500") == ["AAPL", "MSFT"]
-        found = await repository.watchlist_by_name("Main")
+        found = await repository.watchlist_by_name("Main", owner_id=None)
         assert found is not None
-        assert await repository.watchlist_symbols(found.id) == ["AAPL", "MSFT"]
-        assert await repository.remove_from_watchlist(found.id, "AAPL")
-        assert await repository.watchlist_symbols(found.id) == ["MSFT"]
+        assert await repository.watchlist_symbols(found.id, owner_id=None) == ["AAPL", "MSFT"]
+        assert await repository.remove_from_watchlist(found.id, "AAPL", owner_id=None)
+        assert await repository.watchlist_symbols(found.id, owner_id=None) == ["MSFT"]
 
 
 def test_urls_get_our_drivers() -> None:

@@ -73,22 +73,22 @@ async def test_watchlists_refuse_unknown_symbols_and_duplicate_names(
 ) -> None:
     async with database.session() as session:
         await service.fetch(session, service.source, ["AAA"], start=date(2025, 1, 1), end=date(2025, 2, 1))
-        view = await service.create_watchlist(session, "Main", ["AAA"])
+        view = await service.create_watchlist(session, "Main", ["AAA"], owner_id=None)
         assert view.symbols == ["AAA"]
         with pytest.raises(UnknownSymbol):
-            await service.add_to_watchlist(session, "Main", "ZZZ")
+            await service.add_to_watchlist(session, "Main", "ZZZ", owner_id=None)
         with pytest.raises(Rejected, match="already exists"):
-            await service.create_watchlist(session, "Main")
+            await service.create_watchlist(session, "Main", owner_id=None)
         with pytest.raises(NotFound):
-            await service.watchlist(session, "Nope")
-        assert (await service.remove_from_watchlist(session, "Main", "AAA")).symbols == []
+            await service.watchlist(session, "Nope", owner_id=None)
+        assert (await service.remove_from_watchlist(session, "Main", "AAA", owner_id=None)).symbols == []
 
 
 async def test_universes_resolve_by_name(database: Database, service: MarketDataService) -> None:
     universes = UniverseService(service.store)
     async with database.session() as session:
         await service.fetch(session, service.source, ["AAA", "BBB"], start=date(2025, 1, 1), end=date(2025, 12, 31))
-        await service.create_watchlist(session, "Tech", ["AAA"])
+        await service.create_watchlist(session, "Tech", ["AAA"], owner_id=None)
         assert await universes.members(session, "all") == ["AAA", "BBB"]
         assert await universes.members(session, "watchlist:Tech") == ["AAA"]
         caps = await universes.market_caps(session)

@@ -8,7 +8,7 @@ import pytest
 
 from marketdesk.client import Backoff, DeskClient, ws_url
 from marketdesk.errors import Temporary
-from support.servers import free_port, running_desk
+from support.servers import first_admin_token, free_port, running_desk
 
 SETTINGS = {
     "MARKETDESK_SIM_SYMBOLS": "30",
@@ -54,7 +54,8 @@ def test_the_client_reconnects_and_resubscribes_after_a_restart(tmp_path: Path) 
 
     async def scenario() -> int:
         with running_desk(tmp_path, SETTINGS, port=port) as first:
-            client = DeskClient(first.url, backoff=Backoff(base_s=0.2, cap_s=1.0))
+            token = first_admin_token(first.url)  # the restarted desk keeps its users and signing keys
+            client = DeskClient(first.url, token=token, backoff=Backoff(base_s=0.2, cap_s=1.0))
             await client.__aenter__()
             await client.subscribe("quotes:SIMX")
             await asyncio.wait_for(listen(client, 2), 20)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from marketdesk.client import Backoff, DeskClient
-from support.servers import running_desk
+from support.servers import first_admin_token, running_desk
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow, pytest.mark.xdist_group("redis")]
 REDIS_DB = "redis://127.0.0.1:6379/14"
@@ -22,9 +22,10 @@ COMMON = {
 
 async def collect(url: str, channel: str, count: int, timeout_s: float) -> list[dict[str, object]]:
     received: list[dict[str, object]] = []
+    token = first_admin_token(url)
 
     async def run() -> None:
-        async with DeskClient(url, backoff=Backoff(max_attempts=5)) as client:
+        async with DeskClient(url, token=token, backoff=Backoff(max_attempts=5)) as client:
             await client.subscribe(channel)
             async for message in client.messages():
                 received.append(message)
@@ -42,12 +43,12 @@ def test_a_quote_published_by_one_worker_reaches_a_client_of_the_other(redis_url
         running_desk(tmp_path / "a", {**shared, "MARKETDESK_QUOTE_STREAM": "true"}) as worker_a,
         running_desk(tmp_path / "b", {**shared, "MARKETDESK_QUOTE_STREAM": "false"}) as worker_b,
     ):
-        got = asyncio.run(collect(worker_b.url, "quotes:SIMX", count=3, timeout_s=20))
+        got = asyncio.run(collect(worker_b.url, "quotes:SIMX", count=15, timeout_s=60))
     assert worker_a.url != worker_b.url
-    assert len(got) == 3, f"worker B relayed {len(got)} quotes"
+    assert len(got) == 15, f"worker B relayed {len(got)} quotes"
     prices = [m["data"]["last"] for m in got]  # type: ignore[index]
     assert all(m["channel"] == "quotes:SIMX" for m in got)
-    assert len(set(prices)) > 1, "the quotes move"
+    assert len(set(prices)) > 1, "the quotes move (15 ticks of 0.2 s span 3 simulated seconds)"
 
 
 def test_without_redis_a_worker_that_runs_no_stream_relays_nothing(tmp_path: Path) -> None:

@@ -93,7 +93,7 @@ async def test_bad_requests_list_the_valid_choices(desk: Desk, kwargs: dict[str,
 
 async def test_an_empty_universe_says_what_to_do(desk: Desk) -> None:
     async with desk.db.session() as session:
-        await desk.market.create_watchlist(session, "Empty")
+        await desk.market.create_watchlist(session, "Empty", owner_id=None)
     async with desk.db.session() as session:
         with pytest.raises(NotFound, match="is empty") as caught:
             await desk.screener.screen(session, universe="watchlist:Empty")

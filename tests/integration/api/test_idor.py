@@ -1,0 +1,129 @@
+"""The IDOR matrix: every endpoint that touches user data × every role × two users. Nothing of user A can be
+read or changed by user B, whatever either's role (an admin manages accounts, not other people's data).
+
+User data today: watchlists (and the `watchlist:NAME` universes made from them), key-vault secrets, and
+sign-in sessions. Each owner holds one of each; each intruder tries every read and write on them, then the
+owner's data is checked unchanged. On SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from marketdesk.app import create_app
+from marketdesk.clock import SimClock
+from marketdesk.db import Database
+from support.auth import SignedIn, api_desk, create_user, login, register_admin
+
+ROLES = ("admin", "trader", "viewer")
+# Alpaca key ids (20 capitals and digits starting with PK), told apart by their last two characters
+OWNER_KEYS = {"admin": "PKOWNERADMIN00000011", "trader": "PKOWNERTRADER0000022", "viewer": "PKOWNERVIEWER0000033"}
+INTRUDER_KEY = "PKINTRUDER0000000099"
+
+
+@dataclass(frozen=True)
+class Owner:
+    user: SignedIn
+    watchlist: str
+    session_id: str
+    key: str
+
+
+@pytest.fixture
+def client(tmp_path: Path, clock: SimClock, database: Database) -> Iterator[TestClient]:
+    desk = api_desk(tmp_path / "desk", clock, database_url=database.url)
+    with TestClient(create_app(desk=desk, web=False)) as test_client:
+        yield test_client
+
+
+def make_owner(client: TestClient, admin: SignedIn, role: str) -> Owner:
+    """A user of `role` holding a watchlist, a vault secret and a session (data made while a trader, since a
+    viewer cannot make any, then the role set)."""
+    email = f"owner-{role}@example.com"
+    user = (
+        create_user(client, admin, email, "trader") if role != "admin" else create_user(client, admin, email, "admin")
+    )
+    name = f"Private {role}"
+    assert (
+        client.post("/api/v1/watchlists", json={"name": name, "symbols": ["AAA"]}, headers=user.headers).status_code
+        == 201
+    )
+    put = client.put("/api/v1/vault/secrets/alpaca_key_id", json={"value": OWNER_KEYS[role]}, headers=user.headers)
+    assert put.status_code == 200, put.text
+    if role == "viewer":
+        client.patch(f"/api/v1/admin/users/{user.id}", json={"role": "viewer"}, headers=admin.headers)
+        user = login(client, email, "viewer")
+    session_id = client.get("/api/v1/auth/me", headers=user.headers).json()["session_id"]
+    return Owner(user, name, session_id, OWNER_KEYS[role])
+
+
+def snapshot(client: TestClient, owner: Owner) -> tuple[object, ...]:
+    headers = owner.user.headers
+    watchlist = client.get(f"/api/v1/watchlists/{owner.watchlist}", headers=headers)
+    secrets = client.get("/api/v1/vault/secrets", headers=headers)
+    me = client.get("/api/v1/auth/me", headers=headers)
+    assert watchlist.status_code == secrets.status_code == me.status_code == 200
+    return watchlist.json(), [(s["name"], s["hint"], s["updated_at"]) for s in secrets.json()], me.json()
+
+
+def attack(client: TestClient, owner: Owner, intruder: SignedIn) -> None:
+    """Every read and write of `owner`'s data, as `intruder`: refused (404 for what they cannot see, 403 for
+    what their role cannot do at all), or acting on the intruder's own data only."""
+    headers = intruder.headers
+    writes_refused = {404} if intruder.role != "viewer" else {403}
+    name = owner.watchlist
+
+    # reads: the owner's things are not listed and not found
+    assert name not in {w["name"] for w in client.get("/api/v1/watchlists", headers=headers).json()}
+    assert client.get(f"/api/v1/watchlists/{name}", headers=headers).status_code == 404
+    assert client.get(f"/api/v1/universes/watchlist:{name}", headers=headers).status_code == 404
+    assert f"watchlist:{name}" not in {u["name"] for u in client.get("/api/v1/universes", headers=headers).json()}
+    assert f"••{owner.key[-2:]}" not in str(client.get("/api/v1/vault/secrets", headers=headers).json())
+    assert owner.session_id not in str(client.get("/api/v1/auth/sessions", headers=headers).json())
+
+    # writes on the owner's things: refused
+    add = client.post(f"/api/v1/watchlists/{name}/symbols", json={"symbol": "BBB"}, headers=headers)
+    assert add.status_code in writes_refused, add.text
+    remove = client.delete(f"/api/v1/watchlists/{name}/symbols/AAA", headers=headers)
+    assert remove.status_code in writes_refused, remove.text
+    delete = client.delete("/api/v1/vault/secrets/alpaca_key_id", headers=headers)
+    assert delete.status_code in writes_refused, delete.text
+    revoke = client.delete(f"/api/v1/auth/sessions/{owner.session_id}", headers=headers)
+    assert revoke.status_code == 404, revoke.text  # a viewer manages its own sessions, never another's
+
+    # the same names used by the intruder act on the intruder's own data
+    own = client.post("/api/v1/watchlists", json={"name": name, "symbols": ["CCC"]}, headers=headers)
+    assert own.status_code == (201 if intruder.role != "viewer" else 403), own.text
+    put = client.put("/api/v1/vault/secrets/alpaca_key_id", json={"value": INTRUDER_KEY}, headers=headers)
+    assert put.status_code == (200 if intruder.role != "viewer" else 403), put.text
+    assert f"••{owner.key[-2:]}" not in str(client.get("/api/v1/vault/secrets", headers=headers).json())
+    if put.status_code == 200:  # the intruder's own secret goes again, so the next round starts clean
+        assert client.delete("/api/v1/vault/secrets/alpaca_key_id", headers=headers).status_code == 204
+
+
+def test_nobody_reads_or_changes_another_users_data(client: TestClient) -> None:
+    admin = register_admin(client)
+    owners = {role: make_owner(client, admin, role) for role in ROLES}
+    intruders = {role: create_user(client, admin, f"intruder-{role}@example.com", role) for role in ROLES}
+    before = {role: snapshot(client, owner) for role, owner in owners.items()}
+    for owner_role, intruder_role in itertools.product(ROLES, ROLES):  # A and B of every pair of roles
+        attack(client, owners[owner_role], intruders[intruder_role])
+    after = {role: snapshot(client, owner) for role, owner in owners.items()}
+    assert after == before
+
+
+def test_the_desk_admin_cannot_see_another_users_lists_or_secrets(client: TestClient) -> None:
+    admin = register_admin(client)
+    owner = make_owner(client, admin, "trader")
+    assert client.get(f"/api/v1/watchlists/{owner.watchlist}", headers=admin.headers).status_code == 404
+    assert client.get("/api/v1/vault/secrets", headers=admin.headers).json() == []
+    assert client.delete(f"/api/v1/auth/sessions/{owner.session_id}", headers=admin.headers).status_code == 404
+    # what an admin may do is manage the account itself: disabling it ends its sessions
+    client.patch(f"/api/v1/admin/users/{owner.user.id}", json={"disabled": True}, headers=admin.headers)
+    assert client.get("/api/v1/auth/me", headers=owner.user.headers).status_code == 401
