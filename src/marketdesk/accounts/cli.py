@@ -4,13 +4,12 @@ rotate the token signing key. Register it in marketdesk.cli with `app.add_typer(
     marketdesk users create --role admin --email ann@example.com            (asks for the password twice)
     printf '%s\\n' "$PASSWORD" | marketdesk users create --email bo@example.com --role trader --password-stdin
 
-This module imports `marketdesk.cli` only inside commands, so `python -m marketdesk.cli` can import it.
+The shared options, error path and output helpers come from `marketdesk.cliutil`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -19,33 +18,16 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from marketdesk.accounts.roles import Role
+from marketdesk.cliutil import DataDir, Json, emit, err, handles_errors, settings_for
 from marketdesk.errors import Rejected
 
 users_app = typer.Typer(help="Users of the desk: create, list; rotate the token signing key.", no_args_is_help=True)
 
-F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
-DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", help="where the desk keeps its data [env: MARKETDESK_DATA_DIR]")
-]
-Json = Annotated[bool, typer.Option("--json", help="print one JSON document on stdout")]
-
-
-def _cli_errors(func: F) -> F:
-    """marketdesk.cli's error handling (one line on stderr, the right exit code), imported when a command runs."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from marketdesk.cli import handles_errors
-
-        return handles_errors(func)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _with_accounts(data_dir: Path | None, action: Callable[[Any, Any], Awaitable[T]]) -> T:
     """Migrate the database, then run `action(desk, session)` in one unit of work (no market, no server)."""
-    from marketdesk.cli import settings_for
     from marketdesk.clock import LiveClock
     from marketdesk.db import upgrade
     from marketdesk.desk import build_desk
@@ -75,7 +57,7 @@ def _read_password(from_stdin: bool) -> str:
 
 
 @users_app.command("create")
-@_cli_errors
+@handles_errors
 def create_command(
     email: Annotated[str, typer.Option(help="the user's email (their sign-in name)")],
     role: Annotated[Role, typer.Option(help="admin, trader or viewer")] = Role.VIEWER,
@@ -84,7 +66,6 @@ def create_command(
     as_json: Json = False,
 ) -> None:
     """Create a user. A desk's first user must be an admin."""
-    from marketdesk.cli import emit, err
 
     password = _read_password(password_stdin)
 
@@ -97,13 +78,11 @@ def create_command(
 
 
 @users_app.command("list")
-@_cli_errors
+@handles_errors
 def list_command(data_dir: DataDir = None, as_json: Json = False) -> None:
     """List the desk's users."""
     from rich.console import Console
     from rich.table import Table
-
-    from marketdesk.cli import emit
 
     async def users(desk: Any, session: Any) -> Any:
         return await desk.accounts.users(session)
@@ -125,10 +104,9 @@ def list_command(data_dir: DataDir = None, as_json: Json = False) -> None:
 
 
 @users_app.command("rotate-key")
-@_cli_errors
+@handles_errors
 def rotate_key_command(data_dir: DataDir = None, as_json: Json = False) -> None:
     """Make a new token signing key. Tokens signed by the old one keep working until they expire."""
-    from marketdesk.cli import emit, err
 
     async def rotate(desk: Any, session: Any) -> Any:
         return await desk.accounts.rotate_signing_key(session)

@@ -1,43 +1,24 @@
 """`marketdesk audit …`: verify the hash chain and export the log. Registered by the main CLI:
 `app.add_typer(audit_app)`.
 
-This module does not import `marketdesk.cli` when it loads (that module imports this one); the shared helpers
-(`handles_errors`, `settings_for`, `emit`) are looked up when a command runs.
+The shared options, error path and output helpers come from `marketdesk.cliutil`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
+from marketdesk.cliutil import DataDir, Json, emit, err, handles_errors, settings_for
 from marketdesk.config import Settings
 from marketdesk.errors import Rejected
 
 audit_app = typer.Typer(help="The audit log: verify its hash chain, export it.", no_args_is_help=True)
-
-F = TypeVar("F", bound=Callable[..., Any])
-DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", help="where the desk keeps its data [env: MARKETDESK_DATA_DIR]")
-]
-Json = Annotated[bool, typer.Option("--json", help="print one JSON document on stdout")]
-
-
-def handles_errors(func: F) -> F:
-    """`marketdesk.cli.handles_errors`, applied when the command runs."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from marketdesk.cli import handles_errors as wrap
-
-        return wrap(func)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 @audit_app.command("verify")
@@ -51,7 +32,6 @@ def verify_command(
     as_json: Json = False,
 ) -> None:
     """Check that no audit entry was edited, deleted or reordered. Exit 0 when intact, 1 when not."""
-    from marketdesk.cli import emit, err, settings_for
 
     settings = settings_for(data_dir)
     result = asyncio.run(_verify(settings, _parse_anchor(anchor)))
@@ -91,7 +71,6 @@ def export_command(
     as_json: Json = False,
 ) -> None:
     """Export the audit log as CSV, oldest first, with each entry's hashes."""
-    from marketdesk.cli import emit, err, settings_for
 
     settings = settings_for(data_dir)
     first = _parse_instant(start, "--start", end_of_day=False)

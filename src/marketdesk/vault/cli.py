@@ -1,42 +1,22 @@
 """`marketdesk vault …`: master keys and re-encryption. Registered by the main CLI: `app.add_typer(vault_app)`.
 
-This module does not import `marketdesk.cli` when it loads (that module imports this one); the shared helpers
-(`handles_errors`, `settings_for`, `emit`) are looked up when a command runs.
+The shared options, error path and output helpers come from `marketdesk.cliutil`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import functools
 from collections.abc import Callable
-from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Any
 
 import typer
 
+from marketdesk.cliutil import DataDir, Json, emit, err, handles_errors, settings_for
 from marketdesk.config import Settings
 from marketdesk.vault.crypto import Keyring, new_master_key
 
 vault_app = typer.Typer(help="The key vault: master keys and re-encryption.", no_args_is_help=True)
-
-F = TypeVar("F", bound=Callable[..., Any])
-DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", help="where the desk keeps its data [env: MARKETDESK_DATA_DIR]")
-]
-Json = Annotated[bool, typer.Option("--json", help="print one JSON document on stdout")]
-
-
-def handles_errors(func: F) -> F:
-    """`marketdesk.cli.handles_errors`, applied when the command runs."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from marketdesk.cli import handles_errors as wrap
-
-        return wrap(func)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 @vault_app.command("rotate")
@@ -47,7 +27,6 @@ def rotate_command(data_dir: DataDir = None, as_json: Json = False) -> None:
     With the key file (the default) a new version is generated and added to it. With MARKETDESK_MASTER_KEY,
     put the new key first ("2:<new>,1:<old>") and run this to re-encrypt under it.
     """
-    from marketdesk.cli import emit, err, settings_for
 
     settings = settings_for(data_dir)
     keyring = Keyring.load(settings)
@@ -83,7 +62,6 @@ def rotate_command(data_dir: DataDir = None, as_json: Json = False) -> None:
 @handles_errors
 def status_command(data_dir: DataDir = None, as_json: Json = False) -> None:
     """Where the master keys come from, the versions held, and the versions stored data still uses."""
-    from marketdesk.cli import emit, err, settings_for
 
     settings = settings_for(data_dir)
     status = asyncio.run(_status(settings, Keyring.load(settings)))
@@ -113,8 +91,6 @@ def status_command(data_dir: DataDir = None, as_json: Json = False) -> None:
 def keygen_command(as_json: Json = False) -> None:
     """Print a fresh random master key (base64 of 32 bytes) for MARKETDESK_MASTER_KEY."""
     import sys
-
-    from marketdesk.cli import emit
 
     key = base64.b64encode(new_master_key()).decode()
 
