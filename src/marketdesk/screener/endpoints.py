@@ -1,4 +1,6 @@
-"""REST routes of the screener: /screener, /research/{symbol}, /dips, /regime. Thin: parse, call, render."""
+"""REST routes of the screener: /screener, /research/{symbol}, /dips, /regime. Thin: parse, call, render.
+
+A `watchlist:NAME` universe is always the caller's own list."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from marketdesk.deps import DeskDep, SessionDep
+from marketdesk.deps import CurrentUserDep, DeskDep, SessionDep
 from marketdesk.desk import Desk
 from marketdesk.screener.catalog import METRICS
 from marketdesk.screener.config import PRESETS
@@ -27,6 +29,7 @@ def _screener(desk: Desk) -> ScreenerService:
 async def get_screen(
     desk: DeskDep,
     session: SessionDep,
+    user: CurrentUserDep,
     preset: Annotated[str | None, Query(max_length=64, description="balanced, momentum, value, …")] = None,
     where: Annotated[list[str] | None, Query(max_length=20, description="filter, e.g. pe < 25 and roe > 0.15")] = None,
     universe: Annotated[str, Query(max_length=80)] = "all",
@@ -40,7 +43,7 @@ async def get_screen(
     """Screen a universe: each row with its verdict, score, metrics, gates and reasons."""
     page = await _screener(desk).screen(
         session, preset=preset, where=where or [], universe=universe, asset=asset, sort=sort,
-        descending=descending, limit=limit, offset=offset, as_of=as_of,
+        descending=descending, limit=limit, offset=offset, as_of=as_of, owner_id=user.id,
     )  # fmt: skip
     return ScreenPageOut(
         rows=jsonable_rows(page.rows),
@@ -83,6 +86,7 @@ async def get_research(
 async def get_dips(
     desk: DeskDep,
     session: SessionDep,
+    user: CurrentUserDep,
     universe: Annotated[str, Query(max_length=80)] = "largecap",
     threshold: Annotated[float, Query(description="5, 10 or 15 (% below the 52-week high)")] = 5.0,
     min_verdict: Annotated[str, Query(max_length=16)] = "Hold",
@@ -90,7 +94,7 @@ async def get_dips(
 ) -> DipsOut:
     """Quality names below their 52-week high, why they dipped, and a suggested play (cached 24 h)."""
     report = await _screener(desk).dips(
-        session, universe=universe, threshold_pct=threshold, min_verdict=min_verdict, refresh=refresh
+        session, universe=universe, threshold_pct=threshold, min_verdict=min_verdict, refresh=refresh, owner_id=user.id
     )
     return DipsOut(
         rows=jsonable_rows(report.rows),
@@ -107,7 +111,7 @@ async def get_dips(
 
 @router.get("/regime", response_model=RegimeOut)
 async def get_regime(
-    desk: DeskDep, session: SessionDep, universe: Annotated[str, Query(max_length=80)] = "all"
+    desk: DeskDep, session: SessionDep, user: CurrentUserDep, universe: Annotated[str, Query(max_length=80)] = "all"
 ) -> RegimeOut:
     """The market regime: risk-on, neutral or risk-off, with the reason and each signal."""
-    return RegimeOut.of(await _screener(desk).regime(session, universe))
+    return RegimeOut.of(await _screener(desk).regime(session, universe, owner_id=user.id))

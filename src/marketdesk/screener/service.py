@@ -24,7 +24,7 @@ from marketdesk.kit.jsonutil import to_jsonable
 from marketdesk.kit.timeutil import NEW_YORK
 from marketdesk.marketdata.repository import MarketDataRepository
 from marketdesk.marketdata.service import MarketDataService, normalize_symbol
-from marketdesk.marketdata.universes import UniverseService
+from marketdesk.marketdata.universes import WATCHLIST_PREFIX, UniverseService
 from marketdesk.screener.catalog import METRICS, Group
 from marketdesk.screener.config import ScoringConfig, resolve
 from marketdesk.screener.dcf import DcfResult, DcfSettings, dcf_for_symbol, dcf_table
@@ -140,10 +140,16 @@ class ScreenerService:
         return self.clock.now().astimezone(NEW_YORK).date()
 
     async def snapshot(
-        self, session: AsyncSession, universe: str = DEFAULT_UNIVERSE, as_of: date | None = None
+        self,
+        session: AsyncSession,
+        universe: str = DEFAULT_UNIVERSE,
+        as_of: date | None = None,
+        *,
+        owner_id: str | None = None,
     ) -> Snapshot:
-        """The universe's data, metrics, DCF and regime on `as_of` (today by default)."""
-        symbols = await self.universes.members(session, universe)
+        """The universe's data, metrics, DCF and regime on `as_of` (today by default). A `watchlist:NAME`
+        universe is `owner_id`'s list (None: the desk's shared lists); nobody reaches another user's list."""
+        symbols = await self.universes.members(session, universe, owner_id=owner_id)
         if not symbols:
             raise NotFound(
                 f"the universe {universe!r} is empty",
@@ -186,9 +192,14 @@ class ScreenerService:
     # ---- screens ---------------------------------------------------------------------------------------
 
     async def regime(
-        self, session: AsyncSession, universe: str = DEFAULT_UNIVERSE, as_of: date | None = None
+        self,
+        session: AsyncSession,
+        universe: str = DEFAULT_UNIVERSE,
+        as_of: date | None = None,
+        *,
+        owner_id: str | None = None,
     ) -> Regime:
-        return (await self.snapshot(session, universe, as_of)).regime
+        return (await self.snapshot(session, universe, as_of, owner_id=owner_id)).regime
 
     async def screen(
         self,
@@ -203,6 +214,7 @@ class ScreenerService:
         limit: int = 50,
         offset: int = 0,
         as_of: date | None = None,
+        owner_id: str | None = None,
     ) -> ScreenPage:
         """A page of screened rows, best first (or by `sort`)."""
         if not 0 <= limit <= MAX_PAGE:
@@ -214,7 +226,7 @@ class ScreenerService:
         expressions = tuple(w for w in where if w.strip())
         if asset_filter:
             expressions = (*expressions, f'asset_class == "{asset_filter}"')
-        snap = await self.snapshot(session, universe, as_of)
+        snap = await self.snapshot(session, universe, as_of, owner_id=owner_id)
         result = self._result(
             snap, config.with_regime(snap.regime.state) if config.regime is None else config, expressions
         )
@@ -255,11 +267,17 @@ class ScreenerService:
     # ---- research --------------------------------------------------------------------------------------
 
     async def research(
-        self, session: AsyncSession, symbol: str, *, preset: str | None = None, universe: str = DEFAULT_UNIVERSE
+        self,
+        session: AsyncSession,
+        symbol: str,
+        *,
+        preset: str | None = None,
+        universe: str = DEFAULT_UNIVERSE,
+        owner_id: str | None = None,
     ) -> dict[str, Any]:
         """The tearsheet of one symbol: seven sections plus the verdict, flags, explanation and DCF."""
         symbol = normalize_symbol(symbol)
-        snap = await self.snapshot(session, universe)
+        snap = await self.snapshot(session, universe, owner_id=owner_id)
         if symbol not in snap.data.symbols:
             info = await self.market.symbol(session, symbol)  # raises UnknownSymbol for names nobody knows
             raise NotFound(f"{info.symbol} is not in the {universe!r} universe", hint="Pick a universe that holds it.")
@@ -322,13 +340,16 @@ class ScreenerService:
         threshold_pct: float = 5.0,
         min_verdict: str = Verdict.HOLD.value,
         refresh: bool = False,
+        owner_id: str | None = None,
     ) -> DipReport:
         """Quality names at least `threshold_pct` below their 52-week high, why they fell, and a suggested
         play. Results are kept for 24 hours unless `refresh` is asked for."""
         check_threshold(threshold_pct)
         floor = _verdict(min_verdict)
-        snap = await self.snapshot(session, universe)
-        key = (universe, threshold_pct, floor, snap.data.as_of)
+        snap = await self.snapshot(session, universe, owner_id=owner_id)
+        # a watchlist's name means a different list for each owner, so its owner is part of the cache key
+        owner = owner_id if universe.startswith(WATCHLIST_PREFIX) else None
+        key = (universe, owner, threshold_pct, floor, snap.data.as_of)
         now = self.clock.now()
         entry = self._dips.get(key)
         if entry is not None and not refresh and now - entry.report.computed_at < DIPS_TTL:

@@ -19,6 +19,7 @@ from marketdesk.screener.dips import ALLOWED_THRESHOLDS_PCT
 from marketdesk.screener.model import VERDICT_RANK, Verdict
 from marketdesk.screener.service import DipReport
 from marketdesk.web import format as fmt
+from marketdesk.web.identity import web_identity
 from marketdesk.web.registry import desk_page
 from marketdesk.web.tearsheet import TearsheetPanel, add_to_watchlist, column, sortable_table, verdict_key
 
@@ -125,6 +126,7 @@ async def dips_page(desk: Desk) -> None:
 class DipMonitor:
     def __init__(self, desk: Desk) -> None:
         self.desk = desk
+        self.owner_id = web_identity().owner_id  # `watchlist:NAME` is this user's list
         self.settings = DipSettings.from_dict(app.storage.user.get(SETTINGS_KEY))
         self.seq = 0
 
@@ -176,9 +178,7 @@ class DipMonitor:
         options = dict(BUILT_IN_UNIVERSES)
         try:
             async with self.desk.db.session() as session:
-                # the screener resolves `watchlist:NAME` among the desk's shared lists (owner None) until it
-                # learns whose screen it runs: offer those, so every option works
-                watchlists = await self.desk.market.watchlists(session, owner_id=None)
+                watchlists = await self.desk.market.watchlists(session, owner_id=self.owner_id)
         except MarketdeskError:
             watchlists = []
         options.update({f"watchlist:{w.name}": f"Watchlist: {w.name}" for w in watchlists})
@@ -220,6 +220,7 @@ class DipMonitor:
                     threshold_pct=settings.threshold_pct,
                     min_verdict=settings.min_verdict,
                     refresh=refresh,
+                    owner_id=self.owner_id,
                 )
         except MarketdeskError as exc:
             if seq == self.seq:

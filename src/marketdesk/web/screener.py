@@ -21,6 +21,7 @@ from marketdesk.screener.config import DEFAULT_PRESET, PRESETS
 from marketdesk.screener.model import VERDICT_RANK, Verdict
 from marketdesk.screener.service import MAX_PAGE, ScreenPage
 from marketdesk.web import format as fmt
+from marketdesk.web.identity import web_identity
 from marketdesk.web.registry import desk_page
 from marketdesk.web.tearsheet import (
     ExplainDialog,
@@ -321,6 +322,7 @@ class Fetched:
 class ScreenerPage:
     def __init__(self, desk: Desk) -> None:
         self.desk = desk
+        self.owner_id = web_identity().owner_id  # `watchlist:NAME` is this user's list
         self.screen = Screen()
         self.mode = str(app.storage.user.get(MODE_KEY, "pro"))
         self.mode = self.mode if self.mode in MODES else "pro"
@@ -479,7 +481,7 @@ class ScreenerPage:
     async def _first_load(self, open_symbol: str | None) -> None:
         try:
             async with self.desk.db.session() as session:
-                universes = await self.desk.universes.names(session)
+                universes = await self.desk.universes.names(session, owner_id=self.owner_id)
         except MarketdeskError:
             universes = []
         options = {u.name: f"{universe_label(u.name)} ({u.size})" for u in universes} or {"all": "Everything"}
@@ -588,6 +590,7 @@ class ScreenerPage:
             asset=None if screen.asset == "all" else screen.asset,
             limit=limit,
             offset=offset,
+            owner_id=self.owner_id,
         )
 
     async def _loosening(self, session: AsyncSession, screen: Screen) -> list[tuple[str, int, Screen]]:

@@ -10,7 +10,7 @@ from marketdesk.app import create_app
 from marketdesk.clock import SimClock
 from marketdesk.config import load_settings
 from marketdesk.desk import build_desk
-from support.auth import sign_in_as_admin
+from support.auth import SignedIn, create_user, sign_in_as_admin
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +18,8 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     settings = load_settings(data_dir=tmp_path_factory.mktemp("screener-api"), sim_symbols=60, sim_history_years=2)
     desk = build_desk(settings, SimClock(datetime(2026, 11, 20, 15, tzinfo=UTC)))
     with TestClient(create_app(desk=desk, web=False)) as test_client:
-        sign_in_as_admin(test_client)
+        admin = sign_in_as_admin(test_client)
+        test_client.app.state.admin = admin  # type: ignore[attr-defined]
         yield test_client
 
 
@@ -82,3 +83,47 @@ def test_bad_input_gets_one_clear_error(
     assert response.status_code == status, response.text
     error = response.json()["error"]
     assert needle in f"{error['message']} {error.get('hint') or ''}"
+
+
+def _watchlist(client: TestClient, user: SignedIn, name: str, symbols: list[str]) -> None:
+    response = client.post("/api/v1/watchlists", json={"name": name, "symbols": symbols}, headers=user.headers)
+    assert response.status_code == 201, response.text
+
+
+def test_a_watchlist_universe_is_the_callers_own_list(client: TestClient) -> None:
+    admin: SignedIn = client.app.state.admin  # type: ignore[attr-defined]
+    alice = create_user(client, admin, "alice@example.com", "trader")
+    bob = create_user(client, admin, "bob@example.com", "viewer")
+    stocks = [r["symbol"] for r in client.get("/api/v1/screener", params={"asset": "stock", "limit": 6}).json()["rows"]]
+    _watchlist(client, alice, "core", stocks[:2])
+    _watchlist(client, admin, "core", stocks[2:5])  # the same name, another owner, other symbols
+
+    def screened(user: SignedIn) -> set[str]:
+        response = client.get(
+            "/api/v1/screener", params={"universe": "watchlist:core", "limit": 50}, headers=user.headers
+        )
+        assert response.status_code == 200, response.text
+        return {r["symbol"] for r in response.json()["rows"]}
+
+    assert screened(alice) == set(stocks[:2])
+    assert screened(admin) == set(stocks[2:5])
+    # bob has no list of that name: he gets a 404, never alice's or the admin's list
+    for path in ("/api/v1/screener", "/api/v1/dips", "/api/v1/regime"):
+        response = client.get(path, params={"universe": "watchlist:core"}, headers=bob.headers)
+        assert response.status_code == 404, (path, response.text)
+        assert "no watchlist" in response.json()["error"]["message"]
+
+    def dipped(user: SignedIn) -> tuple[str, set[str]]:
+        response = client.get(
+            "/api/v1/dips", params={"universe": "watchlist:core", "threshold": 5, "min_verdict": "Avoid"},
+            headers=user.headers,
+        )  # fmt: skip
+        assert response.status_code == 200, response.text
+        body = response.json()
+        return body["universe"], {r["symbol"] for r in body["rows"]}
+
+    # the dips cache is per owner: the admin's cached report never answers alice
+    universe, admin_dips = dipped(admin)
+    assert universe == "watchlist:core"
+    assert admin_dips <= set(stocks[2:5])
+    assert dipped(alice)[1] <= set(stocks[:2])
