@@ -1,8 +1,9 @@
 """The IDOR matrix: every endpoint that touches user data × every role × two users. Nothing of user A can be
 read or changed by user B, whatever either's role (an admin manages accounts, not other people's data).
 
-User data today: watchlists (and the `watchlist:NAME` universes made from them), key-vault secrets, and
-sign-in sessions. Each owner holds one of each; each intruder tries every read and write on them, then the
+User data today: watchlists (and the `watchlist:NAME` universes made from them, which the screener, dips and
+regime also read), key-vault secrets, and sign-in sessions. `OPERATIONS` places every operation of the API, so
+a new endpoint cannot slip past this matrix. Each owner holds one of each; each intruder tries every read and write on them, then the
 owner's data is checked unchanged. On SQLite and PostgreSQL.
 """
 
@@ -84,6 +85,9 @@ def attack(client: TestClient, owner: Owner, intruder: SignedIn) -> None:
     assert client.get(f"/api/v1/watchlists/{name}", headers=headers).status_code == 404
     assert client.get(f"/api/v1/universes/watchlist:{name}", headers=headers).status_code == 404
     assert f"watchlist:{name}" not in {u["name"] for u in client.get("/api/v1/universes", headers=headers).json()}
+    for path in ("/api/v1/screener", "/api/v1/dips", "/api/v1/regime"):  # screening a list is reading it
+        screened = client.get(path, params={"universe": f"watchlist:{name}"}, headers=headers)
+        assert screened.status_code == 404, (path, screened.text)
     assert f"••{owner.key[-2:]}" not in str(client.get("/api/v1/vault/secrets", headers=headers).json())
     assert owner.session_id not in str(client.get("/api/v1/auth/sessions", headers=headers).json())
 
@@ -105,6 +109,72 @@ def attack(client: TestClient, owner: Owner, intruder: SignedIn) -> None:
     assert f"••{owner.key[-2:]}" not in str(client.get("/api/v1/vault/secrets", headers=headers).json())
     if put.status_code == 200:  # the intruder's own secret goes again, so the next round starts clean
         assert client.delete("/api/v1/vault/secrets/alpaca_key_id", headers=headers).status_code == 204
+
+
+# Every operation of the API, by what it touches. "owned": a user's own data, attacked in the matrix above;
+# "self": the caller's own account or sessions (also attacked above where an id can name another's);
+# "admin": accounts and the desk, admins only (test_auth_rbac); "market": shared market data, no user's.
+# A new endpoint fails `test_every_endpoint_is_in_the_matrix` until it is placed here and, if it holds user
+# data, attacked in `attack`.
+OPERATIONS = {
+    "GET /api/v1/auth/status": "public",
+    "POST /api/v1/auth/register": "public",
+    "POST /api/v1/auth/login": "public",
+    "POST /api/v1/auth/refresh": "self",
+    "POST /api/v1/auth/logout": "self",
+    "GET /api/v1/auth/me": "self",
+    "POST /api/v1/auth/password": "self",
+    "GET /api/v1/auth/sessions": "owned",
+    "DELETE /api/v1/auth/sessions": "self",
+    "DELETE /api/v1/auth/sessions/{session_id}": "owned",
+    "GET /api/v1/admin/users": "admin",
+    "POST /api/v1/admin/users": "admin",
+    "PATCH /api/v1/admin/users/{user_id}": "admin",
+    "GET /api/v1/admin/settings": "admin",
+    "PATCH /api/v1/admin/settings": "admin",
+    "GET /api/v1/symbols": "market",
+    "GET /api/v1/symbols/{symbol}": "market",
+    "GET /api/v1/symbols/{symbol}/bars": "market",
+    "GET /api/v1/quotes": "market",
+    "GET /api/v1/quotes/{symbol}": "market",
+    "GET /api/v1/universes": "owned",
+    "GET /api/v1/universes/{name}": "owned",
+    "GET /api/v1/market/clock": "market",
+    "GET /api/v1/data/coverage": "market",
+    "GET /api/v1/watchlists": "owned",
+    "POST /api/v1/watchlists": "owned",
+    "GET /api/v1/watchlists/{name}": "owned",
+    "POST /api/v1/watchlists/{name}/symbols": "owned",
+    "DELETE /api/v1/watchlists/{name}/symbols/{symbol}": "owned",
+    "GET /api/v1/screener": "owned",
+    "GET /api/v1/screener/options": "market",
+    "GET /api/v1/research/{symbol}": "market",
+    "GET /api/v1/dips": "owned",
+    "GET /api/v1/regime": "owned",
+    "GET /api/v1/vault/kinds": "market",
+    "GET /api/v1/vault/secrets": "owned",
+    "PUT /api/v1/vault/secrets/{name}": "owned",
+    "DELETE /api/v1/vault/secrets/{name}": "owned",
+    "GET /api/v1/audit": "admin",
+    "GET /api/v1/audit/verify": "admin",
+    "GET /api/v1/audit/export.csv": "admin",
+    "GET /healthz": "public",
+    "GET /readyz": "public",
+    "GET /metrics": "public",
+}
+ATTACK_SOURCE = Path(__file__).read_text()
+
+
+def test_every_endpoint_is_in_the_matrix(client: TestClient) -> None:
+    paths = client.app.openapi()["paths"]  # type: ignore[attr-defined]
+    served = {f"{method.upper()} {path}" for path, operations in paths.items() for method in operations}
+    assert served == set(OPERATIONS), f"unplaced: {served - set(OPERATIONS)}; gone: {set(OPERATIONS) - served}"
+    # every owned path is exercised by `attack` (its fixed part appears in a request there)
+    attack_source = ATTACK_SOURCE.split("def attack(", 1)[1].split("\ndef ", 1)[0]
+    for operation, kind in OPERATIONS.items():
+        if kind == "owned":
+            stem = operation.split(" ", 1)[1].split("{", 1)[0].rstrip("/")
+            assert stem in attack_source, f"{operation} holds user data but `attack` never calls it"
 
 
 def test_nobody_reads_or_changes_another_users_data(client: TestClient) -> None:
