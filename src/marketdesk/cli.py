@@ -37,11 +37,13 @@ def _register_domain_commands() -> None:
     # domain command groups live with their domain; they import this module's helpers only when they run
     from marketdesk.accounts.cli import users_app
     from marketdesk.audit.cli import audit_app
+    from marketdesk.trading.cli import compliance_app
     from marketdesk.vault.cli import vault_app
 
     app.add_typer(users_app, name="users")
     app.add_typer(vault_app, name="vault")
     app.add_typer(audit_app, name="audit")
+    app.add_typer(compliance_app, name="compliance")
 
 
 _register_domain_commands()

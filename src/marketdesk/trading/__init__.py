@@ -1,0 +1,1 @@
+"""Trading: orders, the risk engine, day-trading compliance, brokers and positions."""
