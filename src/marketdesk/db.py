@@ -217,7 +217,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class Money(TypeDecorator[Decimal]):
+class ExactDecimal(TypeDecorator[Decimal]):
     """An exact Decimal (money, prices, quantities) stored as text on every backend and read back as Decimal.
 
     SQLite has no exact decimal type (it would round through a float), so the value goes in as its canonical
