@@ -7,8 +7,9 @@ from marketdesk.accounts import models as accounts_models
 from marketdesk.audit import models as audit_models
 from marketdesk.db import Base
 from marketdesk.marketdata import models as marketdata_models
+from marketdesk.trading import models as trading_models
 from marketdesk.vault import models as vault_models
 
 metadata = Base.metadata
 
-__all__ = ["accounts_models", "audit_models", "marketdata_models", "metadata", "vault_models"]
+__all__ = ["accounts_models", "audit_models", "marketdata_models", "metadata", "trading_models", "vault_models"]
