@@ -396,3 +396,51 @@ def install_fred(router: Router, base_url: str) -> None:
         return Reply(200, body, "text/xml; charset=UTF-8")
 
     router.route("fred.observations", "GET", re.escape(base_url) + r"/fred/series/observations", observations)
+
+
+# -- request bodies and every method (broker adapters) ----------------------------------------------
+
+
+class BodyRouter(Router):
+    """A `Router` that also answers PATCH, PUT and DELETE, and lets handlers read the request body.
+
+    Inside a handler, `router.body_json()` is the JSON body of the request being answered; `router.bodies`
+    lists (method, url, body) of every request, in order.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._serial = threading.Lock()  # one request at a time, so the current body is this request's
+        self._body = b""
+        self.bodies: list[tuple[str, str, bytes]] = []
+
+    def answer_with_body(self, method: str, url: str, body: bytes) -> Reply:
+        """Answer as `answer` does, with `body` readable by the handler."""
+        with self._serial:
+            self._body = body
+            self.bodies.append((method.upper(), url, body))
+            return self.answer(method, url)
+
+    def body_json(self) -> Any:
+        """The JSON body of the request being answered, or None when it has none."""
+        return json.loads(self._body) if self._body else None
+
+
+@contextmanager
+def replay_requests_with_bodies() -> Iterator[BodyRouter]:
+    """As `replay_requests`, for GET, POST, PUT, PATCH and DELETE, with bodies readable (`BodyRouter`)."""
+    router = BodyRouter()
+
+    def callback(prepared: requests.PreparedRequest) -> Any:
+        body = prepared.body or b""
+        reply = router.answer_with_body(
+            prepared.method or "GET", prepared.url or "", body.encode() if isinstance(body, str) else body
+        )
+        if reply.raises is not None:
+            return reply.raises
+        return reply.status, {"Content-Type": reply.content_type, **reply.headers}, reply.body
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        for method in (responses.GET, responses.POST, responses.PUT, responses.PATCH, responses.DELETE):
+            mock.add_callback(method, re.compile(r".*"), callback=callback)
+        yield router
