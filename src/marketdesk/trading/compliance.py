@@ -179,17 +179,45 @@ def _cash(
     prices: dict[str, Decimal],
     calendar: SessionCalendar,
 ) -> ComplianceDecision:
-    opening_cash = snapshot.opening_cash
-    if opening_cash is None:
-        positions = snapshot.positions()
-        missing = sorted(s for s in positions if s not in prices)
-        if missing:
-            raise MissingPrice(f"no price for the position(s) {', '.join(missing)}: the cash balance needs them")
-        cash_now = snapshot.equity - sum((q * prices[s] for s, q in positions.items()), Decimal(0))
-        flows = sum((e.side.sign * e.notional for e in snapshot.executions), Decimal(0))  # buys spend, sells bring
-        opening_cash = cash_now + flows
+    opening_cash = snapshot.opening_cash if snapshot.opening_cash is not None else _opening_cash(snapshot)
     ledger = settlement.CashLedger.of(snapshot.executions, opening_cash, calendar, snapshot.opening_positions)
     result = settlement.check(ledger, order, snapshot.day, price)
     return ComplianceDecision(
         result.allowed, Policy.CASH_ACCOUNT, result.reason, warnings=result.warnings, status=asdict(result.status)
     )
+
+
+def status(snapshot: AccountSnapshot, settings: ComplianceSettings, calendar: SessionCalendar) -> dict[str, Any]:
+    """Where the account stands under its policy at `snapshot.at`, for the desk's compliance widget: day trades
+    used, left and the next drop-off (legacy-pdt); requirement, equity and headroom (intraday-margin); settled
+    and unsettled cash (cash-account)."""
+    policy = settings.policy.effective(snapshot.day)
+    out: dict[str, Any] = {"policy": policy.value}
+    if policy is Policy.LEGACY_PDT:
+        book = pdt.DayTradeBook.of(snapshot.executions, snapshot.opening_positions)
+        equity = snapshot.previous_close_equity if snapshot.previous_close_equity is not None else snapshot.equity
+        out.update(asdict(pdt.status(book, snapshot.day, calendar, previous_close_equity=equity,
+                                     previous_close_maintenance=snapshot.previous_close_maintenance)))  # fmt: skip
+    elif policy is Policy.INTRADAY_MARGIN:
+        positions = snapshot.positions()
+        prices = snapshot.marks()
+        missing = sorted(s for s in positions if s not in prices)
+        if missing:
+            raise MissingPrice(f"no price for the position(s) {', '.join(missing)}: margin needs a mark for each")
+        requirement = margin.requirement(positions, prices, settings.rates)
+        out.update(requirement=requirement, equity=snapshot.equity, headroom=snapshot.equity - requirement,
+                   deficit=max(requirement - snapshot.equity, Decimal(0)))  # fmt: skip
+    elif policy is Policy.CASH_ACCOUNT:
+        opening_cash = snapshot.opening_cash if snapshot.opening_cash is not None else _opening_cash(snapshot)
+        ledger = settlement.CashLedger.of(snapshot.executions, opening_cash, calendar, snapshot.opening_positions)
+        out.update(asdict(settlement.status(ledger, snapshot.day)))
+    return out
+
+
+def _opening_cash(snapshot: AccountSnapshot) -> Decimal:
+    positions, prices = snapshot.positions(), snapshot.marks()
+    missing = sorted(s for s in positions if s not in prices)
+    if missing:
+        raise MissingPrice(f"no price for the position(s) {', '.join(missing)}: the cash balance needs them")
+    cash_now = snapshot.equity - sum((q * prices[s] for s, q in positions.items()), Decimal(0))
+    return cash_now + sum((e.side.sign * e.notional for e in snapshot.executions), Decimal(0))

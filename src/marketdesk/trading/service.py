@@ -1,0 +1,542 @@
+"""The order service: the one road to a broker. Web desk, REST, CLI and strategies all call `OrderService`.
+
+    submit ─► idempotency (client_order_id) ─► RiskEngine ─► Compliance ─► outbox row ─► Broker ─► record
+
+- Every decision is an `order_events` row with the inputs it saw, and an audit-log entry.
+- **Outbox:** the order is committed in status `new` *before* the broker is called. If the process dies in
+  between, `recover()` asks the broker for that `client_order_id` at start-up: found → recorded; never
+  received → submitted again under the same id (the broker deduplicates). Nothing is lost or placed twice.
+- Broker updates (fills, cancels, expiries) come back through `apply_update`, from a broker that pushes or from
+  `sync()` polling one that does not; fills are deduplicated by the broker's fill id, so replaying is safe.
+
+This service owns its units of work (`Database.session()`), unlike the others, because the outbox needs a
+commit between deciding and calling the broker.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from dataclasses import replace as dataclass_replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from marketdesk.accounts.roles import CurrentUser
+from marketdesk.audit.service import AuditService
+from marketdesk.clock import Clock
+from marketdesk.db import Database
+from marketdesk.errors import MarketdeskError, NotFound, Rejected, Temporary
+from marketdesk.kit.jsonutil import to_jsonable
+from marketdesk.trading import compliance, risk
+from marketdesk.trading.activity import Execution, OrderIntent, SessionCalendar, Side
+from marketdesk.trading.broker import Broker, BrokerFill, BrokerOrder
+from marketdesk.trading.models import FillRecord, OrderEventRecord, OrderRecord, PositionRecord, TradingAccount
+from marketdesk.trading.orders import Bracket, OrderStatus, OrderType, SubmitOrder, TimeInForce, transition
+from marketdesk.trading.positions import Position
+from marketdesk.trading.repository import TradingRepository
+from marketdesk.trading.settings import compliance_from_json, risk_from_json
+
+THROTTLE_WINDOW = timedelta(seconds=60)
+COMPLIANCE_LOOKBACK = timedelta(days=10)  # covers 5 sessions across any holiday run
+ORDERS_CHANNEL = "orders"
+
+
+class BrokerFor(Protocol):
+    """Finds the broker an account trades at (the paper broker, or Alpaca with the owner's vault keys)."""
+
+    async def __call__(self, account: TradingAccount) -> Broker: ...
+
+
+class MarketView(Protocol):
+    """Last prices and asset classes, for valuing orders and positions."""
+
+    def last_price(self, symbol: str) -> Decimal | None: ...
+
+    def asset_class(self, symbol: str) -> str | None: ...
+
+
+Publish = Callable[[str, str, dict[str, Any]], Awaitable[None]]  # (owner_id, channel family, payload)
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What submitting would do: estimated cost and both verdicts, without placing anything."""
+
+    order: SubmitOrder
+    allowed: bool
+    estimated_price: Decimal | None
+    estimated_cost: Decimal | None
+    risk: risk.RiskDecision
+    compliance: compliance.ComplianceDecision | None  # None when risk already refused (compliance not asked)
+    reasons: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_jsonable(
+            {
+                "allowed": self.allowed,
+                "estimated_price": self.estimated_price,
+                "estimated_cost": self.estimated_cost,
+                "reasons": list(self.reasons),
+                "risk": self.risk.to_dict(),
+                "compliance": None if self.compliance is None else self.compliance.to_dict(),
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    """An order as callers see it."""
+
+    id: str
+    account_id: str
+    client_order_id: str
+    symbol: str
+    side: str
+    qty: Decimal
+    order_type: str
+    time_in_force: str
+    status: str
+    filled_qty: Decimal
+    average_fill_price: Decimal | None
+    limit_price: Decimal | None
+    stop_price: Decimal | None
+    reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    broker_order_id: str | None
+    tag: str | None = None
+    preview: dict[str, Any] | None = field(default=None)
+
+    @classmethod
+    def of(cls, record: OrderRecord, preview: Preview | None = None) -> OrderView:
+        return cls(
+            id=record.id, account_id=record.account_id, client_order_id=record.client_order_id, symbol=record.symbol,
+            side=record.side, qty=record.qty, order_type=record.order_type, time_in_force=record.time_in_force,
+            status=record.status, filled_qty=record.filled_qty, average_fill_price=record.average_fill_price,
+            limit_price=record.limit_price, stop_price=record.stop_price, reason=record.reason,
+            created_at=record.created_at, updated_at=record.updated_at, broker_order_id=record.broker_order_id,
+            tag=record.tag, preview=None if preview is None else preview.to_dict(),
+        )  # fmt: skip
+
+
+def command_of(record: OrderRecord) -> SubmitOrder:
+    bracket = None
+    if record.take_profit is not None or record.stop_loss is not None:
+        bracket = Bracket(take_profit=record.take_profit, stop_loss=record.stop_loss)
+    return SubmitOrder(
+        client_order_id=record.client_order_id, account_id=record.account_id, symbol=record.symbol,
+        side=Side(record.side), qty=record.qty, order_type=OrderType(record.order_type),
+        time_in_force=TimeInForce(record.time_in_force), limit_price=record.limit_price, stop_price=record.stop_price,
+        extended_hours=record.extended_hours, bracket=bracket, tag=record.tag,
+    )  # fmt: skip
+
+
+class OrderService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        calendar: SessionCalendar,
+        audit: AuditService,
+        broker_for: BrokerFor,
+        market: MarketView,
+        publish: Publish | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.calendar = calendar
+        self.audit = audit
+        self.broker_for = broker_for
+        self.market = market
+        self.publish = publish
+
+    # ---- the road --------------------------------------------------------------------------------------
+
+    async def preview(self, user: CurrentUser, order: SubmitOrder) -> Preview:
+        """Run risk and compliance on `order` without placing it."""
+        async with self.db.session() as session:
+            repo = TradingRepository(session)
+            account = await self._account(repo, order.account_id, user)
+            broker = await self.broker_for(account)
+            return await self._decide(repo, account, broker, order)
+
+    async def submit(self, user: CurrentUser, order: SubmitOrder) -> OrderView:
+        """Place `order` through risk and compliance. The same client_order_id again returns the same order."""
+        async with self.db.session() as session:
+            repo = TradingRepository(session)
+            account = await self._account(repo, order.account_id, user)
+            existing = await repo.order_by_client_id(account.id, order.client_order_id, owner_id=user.id)
+            if existing is not None:
+                return OrderView.of(existing)
+            broker = await self.broker_for(account)
+            self._check_capabilities(broker, order)
+            decision = await self._decide(repo, account, broker, order)
+            now = self.clock.now()
+            record = _record(order, user.id, now, status=OrderStatus.NEW if decision.allowed else OrderStatus.REJECTED)
+            record.reason = None if decision.allowed else "; ".join(decision.reasons)
+            repo.add(record)
+            await session.flush()
+            snapshot = decision.to_dict()
+            kind = "intent" if decision.allowed else "denied"
+            repo.add(_event(record, kind, record.status, now, detail=record.reason or order.describe(), data=snapshot))
+            if decision.risk.state.value != account.state:
+                await repo.set_state(account.id, decision.risk.state.value, "; ".join(decision.risk.reasons), now)
+                await self.audit.record(
+                    session, "trading.state", actor_id=user.id, target=account.id,
+                    detail={"state": decision.risk.state.value, "reasons": list(decision.risk.reasons)},
+                )  # fmt: skip
+            await self.audit.record(
+                session, "order.submitted" if decision.allowed else "order.denied", actor_id=user.id,
+                target=record.id, detail={"order": order.describe(), "client_order_id": order.client_order_id, **snapshot},
+            )  # fmt: skip
+        view = OrderView.of(record, decision)
+        if not decision.allowed:
+            await self._publish(user.id, "denied", view)
+            return view
+        return await self._send(account, broker, record.id, order, user.id)
+
+    async def _send(
+        self, account: TradingAccount, broker: Broker, order_id: str, order: SubmitOrder, actor: str
+    ) -> OrderView:
+        try:
+            placed = await broker.submit(order)
+        except Temporary as exc:
+            # the broker may or may not have it: the row stays `new` and recovery asks by client_order_id
+            async with self.db.session() as session:
+                repo = TradingRepository(session)
+                record = await self._stored(repo, order_id, account)
+                repo.add(_event(record, "broker_unreachable", record.status, self.clock.now(), detail=exc.one_line()))
+                return OrderView.of(record)
+        except MarketdeskError as exc:
+            async with self.db.session() as session:
+                repo = TradingRepository(session)
+                record = await self._stored(repo, order_id, account)
+                self._move(repo, record, OrderStatus.REJECTED, f"the broker refused it: {exc.one_line()}")
+                await self.audit.record(
+                    session, "order.broker_rejected", actor_id=actor, target=record.id, detail={"error": exc.one_line()}
+                )
+                view = OrderView.of(record)
+            await self._publish(account.owner_id, "rejected", view)
+            return view
+        return await self.apply_update(account, placed, [], actor=actor)
+
+    async def _decide(
+        self, repo: TradingRepository, account: TradingAccount, broker: Broker, order: SubmitOrder
+    ) -> Preview:
+        now = self.clock.now()
+        broker_account = await broker.account()
+        positions = {p.symbol: p.qty for p in await repo.positions_for_account(account.id)}
+        working = [
+            OrderIntent(w.symbol, Side(w.side), w.qty - w.filled_qty, w.limit_price or w.stop_price)
+            for w in await repo.working_for_account(account.id)
+            if w.client_order_id != order.client_order_id
+        ]
+        symbols = {order.symbol, *positions}
+        prices = {s: p for s in symbols if (p := self.market.last_price(s)) is not None}
+        classes = {s: c for s in symbols if (c := self.market.asset_class(s)) is not None}
+        context = risk.RiskContext(
+            equity=broker_account.equity,
+            now=now,
+            state=risk.TradingState(account.state),
+            positions=positions,
+            last_prices=prices,
+            asset_class_of=classes,
+            daily_pnl=broker_account.equity - broker_account.last_equity,
+            recent_order_times=await repo.submissions_since(account.id, now - THROTTLE_WINDOW),
+            working_orders=working,
+        )
+        risk_decision = risk.check(order, context, risk_from_json(account.risk_json))
+        price = risk_decision.price
+        cost = None if price is None else (price * order.qty).quantize(Decimal("0.01"))
+        if not risk_decision.allowed:
+            return Preview(order, False, price, cost, risk_decision, None, risk_decision.reasons)
+        fills = await repo.fills_for_account(account.id, since=now - COMPLIANCE_LOOKBACK)
+        executions = tuple(Execution(f.time, f.symbol, Side(f.side), f.qty, f.price) for f in fills)
+        opening = dict(positions)
+        for execution in executions:  # positions before the lookback: now less what the window added
+            opening[execution.symbol] = opening.get(execution.symbol, Decimal(0)) - execution.side.sign * execution.qty
+        snapshot = compliance.AccountSnapshot(
+            at=now,
+            equity=broker_account.equity,
+            executions=executions,
+            pending=tuple(working),
+            opening_positions={s: q for s, q in opening.items() if q != 0},
+            prices=prices,
+            previous_close_equity=broker_account.last_equity,
+            previous_close_maintenance=broker_account.last_maintenance_margin,
+        )
+        settings = compliance_from_json(account.compliance_json)
+        try:
+            verdict = compliance.check(snapshot, order.intent(price), settings, self.calendar)
+        except compliance.MissingPrice as exc:
+            raise Rejected(str(exc)) from None
+        reasons = () if verdict.allowed else (verdict.reason,)
+        return Preview(order, verdict.allowed, price, cost, risk_decision, verdict, reasons)
+
+    async def cancel(self, user: CurrentUser, order_id: str) -> OrderView:
+        """Ask the broker to cancel a working order (cancels pass even when the account is halted)."""
+        async with self.db.session() as session:
+            repo = TradingRepository(session)
+            record = await self._order(repo, order_id, user)
+            account = await self._account(repo, record.account_id, user)
+            if not OrderStatus(record.status).working:
+                raise Rejected(f"order {record.client_order_id} is already {record.status}; only working orders cancel")
+            await self.audit.record(session, "order.cancel_requested", actor_id=user.id, target=record.id)
+            if record.broker_order_id is None:  # never reached the broker: cancel it here
+                self._move(repo, record, OrderStatus.CANCELED, "canceled before it reached the broker")
+                view = OrderView.of(record)
+        if record.broker_order_id is None:
+            await self._publish(user.id, "canceled", view)
+            return view
+        broker = await self.broker_for(account)
+        update = await broker.cancel(record.broker_order_id)
+        return await self.apply_update(account, update, [], actor=user.id)
+
+    async def replace(
+        self,
+        user: CurrentUser,
+        order_id: str,
+        *,
+        qty: Decimal | None = None,
+        limit_price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+    ) -> OrderView:
+        """Change a working order's quantity or prices; the change goes through risk and compliance again."""
+        async with self.db.session() as session:
+            repo = TradingRepository(session)
+            record = await self._order(repo, order_id, user)
+            account = await self._account(repo, record.account_id, user)
+            if not OrderStatus(record.status).working or record.broker_order_id is None:
+                raise Rejected(f"order {record.client_order_id} is {record.status}; only working orders can be changed")
+            current = command_of(record)
+            changed = SubmitOrder(
+                **{**_fields(current), "qty": qty if qty is not None else current.qty,
+                   "limit_price": limit_price if limit_price is not None else current.limit_price,
+                   "stop_price": stop_price if stop_price is not None else current.stop_price}
+            )  # fmt: skip
+            broker = await self.broker_for(account)
+            decision = await self._decide(repo, account, broker, changed)
+            if not decision.allowed:
+                raise Rejected(f"the change is refused: {'; '.join(decision.reasons)}")
+            await self.audit.record(
+                session, "order.replace_requested", actor_id=user.id, target=record.id,
+                detail={"qty": qty, "limit_price": limit_price, "stop_price": stop_price},
+            )  # fmt: skip
+            broker_order_id = record.broker_order_id
+        update = await broker.replace(broker_order_id, qty=qty, limit_price=limit_price, stop_price=stop_price)
+        async with self.db.session() as session:
+            repo = TradingRepository(session)
+            record = await self._order(repo, order_id, user)
+            record.qty, record.limit_price, record.stop_price = update.qty, update.limit_price, update.stop_price
+            record.broker_order_id = update.broker_order_id
+            repo.add(
+                _event(record, "replaced", OrderStatus(record.status), self.clock.now(), detail=changed.describe())
+            )
+            ours = record.client_order_id
+        # a broker may give the replacement its own client order id (Alpaca does): record it under ours
+        return await self.apply_update(account, dataclass_replace(update, client_order_id=ours), [], actor=user.id)
+
+    async def orders(
+        self, user: CurrentUser, *, account_id: str | None = None, status: str | None = None, limit: int = 200
+    ) -> list[OrderView]:
+        statuses = None
+        if status == "open":
+            statuses = ["new", "accepted", "partially_filled"]
+        elif status is not None:
+            statuses = [OrderStatus(status).value]
+        async with self.db.session() as session:
+            repo = TradingRepository(session)
+            return [
+                OrderView.of(r)
+                for r in await repo.orders(owner_id=user.id, account_id=account_id, statuses=statuses, limit=limit)
+            ]
+
+    async def order(self, user: CurrentUser, order_id: str) -> tuple[OrderView, list[dict[str, Any]]]:
+        """One order with its events, oldest first."""
+        async with self.db.session() as session:
+            repo = TradingRepository(session)
+            record = await self._order(repo, order_id, user)
+            events = [
+                {
+                    "kind": e.kind,
+                    "status": e.status,
+                    "detail": e.detail,
+                    "data": json.loads(e.data_json),
+                    "ts": e.ts_event,
+                }
+                for e in await repo.events(record.id, owner_id=user.id)
+            ]
+            return OrderView.of(record), events
+
+    # ---- updates from the broker ---------------------------------------------------------------------
+
+    async def apply_update(
+        self, account: TradingAccount, update: BrokerOrder, fills: Sequence[BrokerFill], *, actor: str | None = None
+    ) -> OrderView:
+        """Record what the broker says about one of our orders: its status and any new fills (idempotent)."""
+        async with self.db.session() as session:
+            repo = TradingRepository(session)
+            record = await repo.order_for_account(account.id, client_order_id=update.client_order_id)
+            if record is None:
+                raise NotFound(f"no order {update.client_order_id} in account {account.name}")
+            now = self.clock.now()
+            if record.broker_order_id is None:
+                record.broker_order_id = update.broker_order_id
+                await self.audit.record(
+                    session, "order.broker_accepted", actor_id=actor, target=record.id,
+                    detail={"broker_order_id": update.broker_order_id, "status": update.status.value},
+                )  # fmt: skip
+            known = await repo.fill_ids(account.id, [f.fill_id for f in fills])
+            for fill in fills:
+                if fill.fill_id in known or fill.client_order_id != record.client_order_id:
+                    continue
+                await self._record_fill(repo, account, record, fill)
+                await self.audit.record(
+                    session, "order.fill", actor_id=actor, target=record.id,
+                    detail={"fill_id": fill.fill_id, "qty": fill.qty, "price": fill.price, "commission": fill.commission},
+                )  # fmt: skip
+            if update.filled_qty > record.filled_qty:  # fills not itemised (yet): trust the broker's totals
+                record.filled_qty = update.filled_qty
+                record.average_fill_price = update.average_fill_price
+            target = update.status
+            if target is OrderStatus.NEW and OrderStatus(record.status) is OrderStatus.NEW:
+                target = OrderStatus.ACCEPTED  # the broker has it: that is acceptance for us
+            if target.value != record.status:
+                self._move(repo, record, target, update.reason, at=now)
+            record.updated_at = now
+            view = OrderView.of(record)
+        await self._publish(account.owner_id, view.status, view)
+        return view
+
+    async def _record_fill(
+        self, repo: TradingRepository, account: TradingAccount, record: OrderRecord, fill: BrokerFill
+    ) -> None:
+        repo.add(
+            FillRecord(
+                fill_id=fill.fill_id, order_id=record.id, account_id=account.id, symbol=fill.symbol,
+                side=fill.side.value, qty=fill.qty, price=fill.price, commission=fill.commission, time=fill.time,
+            )
+        )  # fmt: skip
+        filled = record.filled_qty + fill.qty
+        previous = (record.average_fill_price or Decimal(0)) * record.filled_qty
+        record.average_fill_price = (previous + fill.price * fill.qty) / filled
+        record.filled_qty = filled
+        stored = await repo.position(account.id, fill.symbol)
+        position = Position(
+            fill.symbol,
+            qty=stored.qty if stored else Decimal(0),
+            average_price=stored.average_price if stored else Decimal(0),
+            realized_pnl=stored.realized_pnl if stored else Decimal(0),
+        ).apply(fill.side, fill.qty, fill.price, fill.commission, fill.time)
+        if stored is None:
+            repo.add(
+                PositionRecord(
+                    account_id=account.id, symbol=fill.symbol, qty=position.qty, average_price=position.average_price,
+                    realized_pnl=position.realized_pnl, updated_at=fill.time,
+                )
+            )  # fmt: skip
+        else:
+            stored.qty, stored.average_price = position.qty, position.average_price
+            stored.realized_pnl, stored.updated_at = position.realized_pnl, fill.time
+        kind = "filled" if filled >= record.qty else "partially_filled"
+        repo.add(
+            _event(record, kind, OrderStatus(record.status), fill.time,
+                   detail=f"{fill.side.value} {fill.qty.normalize():f} {fill.symbol} at {fill.price}",
+                   data={"fill_id": fill.fill_id, "qty": fill.qty, "price": fill.price, "commission": fill.commission})
+        )  # fmt: skip
+
+    def _move(
+        self,
+        repo: TradingRepository,
+        record: OrderRecord,
+        target: OrderStatus,
+        reason: str | None,
+        *,
+        at: datetime | None = None,
+    ) -> None:
+        """Move an order along the state machine, through `accepted` when the broker skipped it; one event each."""
+        at = at or self.clock.now()
+        current = OrderStatus(record.status)
+        path = [target]
+        if target not in {OrderStatus.REJECTED, OrderStatus.CANCELED} and current is OrderStatus.NEW:
+            path = [OrderStatus.ACCEPTED, target] if target is not OrderStatus.ACCEPTED else [target]
+        if current is OrderStatus.ACCEPTED and target is OrderStatus.PARTIALLY_FILLED:
+            path = [target]
+        for step in path:
+            current = transition(current, step)
+            repo.add(_event(record, step.value, step, at, detail=reason or ""))
+        record.status = current.value
+        if reason and current in {OrderStatus.REJECTED, OrderStatus.CANCELED, OrderStatus.EXPIRED}:
+            record.reason = reason
+        record.updated_at = at
+
+    # ---- helpers -------------------------------------------------------------------------------------
+
+    async def _stored(self, repo: TradingRepository, order_id: str, account: TradingAccount) -> OrderRecord:
+        record = await repo.order(order_id, owner_id=account.owner_id)
+        if record is None:  # written by this service moments ago; gone only if the account was deleted
+            raise NotFound(f"order {order_id} is no longer on the books of account {account.name}")
+        return record
+
+    async def _order(self, repo: TradingRepository, order_id: str, user: CurrentUser) -> OrderRecord:
+        record = await repo.order(order_id, owner_id=user.id)
+        if record is None:
+            raise NotFound(f"no order {order_id!r}", hint="List yours: GET /api/v1/orders.")
+        return record
+
+    async def _account(self, repo: TradingRepository, account_id: str, user: CurrentUser) -> TradingAccount:
+        account = await repo.account(account_id, owner_id=user.id)
+        if account is None:
+            raise NotFound(f"no trading account {account_id!r}", hint="List yours: GET /api/v1/accounts.")
+        return account
+
+    def _check_capabilities(self, broker: Broker, order: SubmitOrder) -> None:
+        caps = broker.capabilities
+        if order.order_type not in caps.order_types:
+            raise Rejected(f"{broker.name} does not take {order.order_type.value} orders")
+        if order.time_in_force not in caps.time_in_force:
+            raise Rejected(f"{broker.name} does not take time in force {order.time_in_force.value}")
+        if order.qty != order.qty.to_integral_value() and not caps.fractional:
+            raise Rejected(f"{broker.name} does not trade fractional quantities", hint="Use a whole number of shares.")
+        if order.bracket is not None and not caps.brackets:
+            raise Rejected(f"{broker.name} does not take bracket orders")
+        if order.extended_hours and not caps.extended_hours:
+            raise Rejected(f"{broker.name} does not trade outside regular hours")
+
+    async def _publish(self, owner_id: str, kind: str, view: OrderView) -> None:
+        if self.publish is not None:
+            await self.publish(owner_id, ORDERS_CHANNEL, {"event": kind, "order": to_jsonable(view)})
+
+
+def _fields(order: SubmitOrder) -> dict[str, Any]:
+    return {name: getattr(order, name) for name in SubmitOrder.__slots__}
+
+
+def _record(order: SubmitOrder, owner_id: str, now: datetime, *, status: OrderStatus) -> OrderRecord:
+    bracket = order.bracket or Bracket()
+    return OrderRecord(
+        id=uuid.uuid4().hex, account_id=order.account_id, owner_id=owner_id, client_order_id=order.client_order_id,
+        symbol=order.symbol, side=order.side.value, qty=order.qty, order_type=order.order_type.value,
+        time_in_force=order.time_in_force.value, limit_price=order.limit_price, stop_price=order.stop_price,
+        extended_hours=order.extended_hours, take_profit=bracket.take_profit, stop_loss=bracket.stop_loss,
+        tag=order.tag, status=status.value, filled_qty=Decimal(0), average_fill_price=None, broker_order_id=None,
+        reason=None, parent_id=None, created_at=now, updated_at=now,
+    )  # fmt: skip
+
+
+def _event(
+    record: OrderRecord,
+    kind: str,
+    status: OrderStatus | str,
+    at: datetime,
+    *,
+    detail: str = "",
+    data: dict[str, Any] | None = None,
+) -> OrderEventRecord:
+    return OrderEventRecord(
+        order_id=record.id, account_id=record.account_id, kind=kind, status=OrderStatus(status).value,
+        detail=detail, data_json=json.dumps(to_jsonable(data or {}), sort_keys=True), ts_event=at, ts_init=at,
+    )  # fmt: skip
