@@ -6,7 +6,9 @@ starts one server and one browser however many workers run.
 
 The desk starts with no users; the session registers its first admin over the API (`desk_admin`), and each
 `page` is that admin's browser, signed in by the desk's own cookies. `api` is an HTTP client signed in as the
-same admin, so a test compares what the page shows with what the API says. `anonymous_page` has no cookie.
+same admin, so a test compares what the page shows with what the API says. `anonymous_page` has no cookie;
+`open_browser()` opens more cookie-less browsers (each its own context) for tests that sign in through the
+pages. `fresh_desk_url` is a second, smaller desk that nobody has registered on, for the first-run tests.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
@@ -48,7 +51,11 @@ SERVER_SETTINGS = {
     "MARKETDESK_SIM_HISTORY_YEARS": "3",
     "MARKETDESK_LOG_LEVEL": "WARNING",
     "MARKETDESK_ACCESS_TOKEN_MINUTES": "240",  # the browser's cookie outlives the whole run
+    "MARKETDESK_RATE_LIMIT_AUTH": "1000/minute",  # every browser here signs in from the same address
+    "MARKETDESK_LOGIN_MAX_FAILURES": "2",  # a lock shows after two wrong passwords, without waiting out delays
 }
+# the first-run desk: nobody has registered, and a smaller market starts sooner
+FRESH_DESK_SETTINGS = {"MARKETDESK_SIM_SYMBOLS": "40", "MARKETDESK_SIM_HISTORY_YEARS": "2"}
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "violet trombone harbour 42"  # noqa: S105 (the e2e desk's own throwaway admin)
 
@@ -59,11 +66,12 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _server_env(data_dir: Path, port: int) -> dict[str, str]:
+def _server_env(data_dir: Path, port: int, extra: dict[str, str] | None = None) -> dict[str, str]:
     # The server must not inherit pytest's variables (NiceGUI changes behaviour when it sees
     # PYTEST_CURRENT_TEST) nor any MARKETDESK_* setting of the developer's shell.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "MARKETDESK_"))}
     env.update(SERVER_SETTINGS)
+    env.update(extra or {})
     env["MARKETDESK_DATA_DIR"] = str(data_dir)
     env["MARKETDESK_PORT"] = str(port)
     env["MARKETDESK_SEED"] = str(SEED)
@@ -100,10 +108,9 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
-def desk_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL of a running desk: `marketdesk up` on the simulated market, in a subprocess."""
-    data_dir = tmp_path_factory.mktemp("desk-data")
+@contextmanager
+def _running_desk(data_dir: Path, extra: dict[str, str] | None = None) -> Iterator[str]:
+    """`marketdesk up` on the simulated market in a subprocess, on a free loopback port; yields its base URL."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = data_dir / "server.log"
@@ -121,7 +128,7 @@ def desk_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 (our own CLI, with arguments we built)
-            command, cwd=data_dir, env=_server_env(data_dir, port), stdout=log, stderr=subprocess.STDOUT
+            command, cwd=data_dir, env=_server_env(data_dir, port, extra), stdout=log, stderr=subprocess.STDOUT
         )
         try:
             _wait_ready(url, process, log_path)
@@ -133,6 +140,20 @@ def desk_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def desk_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of a running desk: `marketdesk up` on the simulated market, in a subprocess."""
+    with _running_desk(tmp_path_factory.mktemp("desk-data")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def fresh_desk_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A second desk, started for the module that asks for it, on which nobody has registered yet."""
+    with _running_desk(tmp_path_factory.mktemp("fresh-desk-data"), FRESH_DESK_SETTINGS) as url:
+        yield url
 
 
 # Playwright's sync API runs an event loop on this thread while it is open, which would break every asyncio
@@ -190,7 +211,9 @@ def _cookies(desk_url: str, desk_admin: dict[str, str]) -> list[Any]:
 def page(browser: Browser, desk_url: str, desk_admin: dict[str, str], request: pytest.FixtureRequest) -> Iterator[Page]:
     """A fresh browser context (its own cookies, so its own preferences) on the desk, signed in as the admin. A
     failing test leaves a screenshot of the page in artifacts/screenshots/failed-<test>.png."""
-    yield from _page(browser, desk_url, request, _cookies(desk_url, desk_admin))
+    opened = _open(browser, desk_url, _cookies(desk_url, desk_admin))
+    yield opened.page
+    opened.close(request, f"failed-{request.node.name}.png")
 
 
 @pytest.fixture
@@ -198,24 +221,54 @@ def anonymous_page(
     browser: Browser, desk_url: str, desk_admin: dict[str, str], request: pytest.FixtureRequest
 ) -> Iterator[Page]:
     """A browser that has not signed in, on the desk (which has its admin by then)."""
-    yield from _page(browser, desk_url, request, [])
+    opened = _open(browser, desk_url, [])
+    yield opened.page
+    opened.close(request, f"failed-{request.node.name}.png")
 
 
-def _page(browser: Browser, desk_url: str, request: pytest.FixtureRequest, cookies: list[Any]) -> Iterator[Page]:
-    context = browser.new_context(base_url=desk_url, viewport={"width": 1360, "height": 900})
+@pytest.fixture
+def open_browser(browser: Browser, desk_url: str, request: pytest.FixtureRequest) -> Iterator[Callable[..., Page]]:
+    """Open a browser that has not signed in, each in its own context: `open_browser()` on the desk, or
+    `open_browser(url)` on another one. A failing test leaves a screenshot of each."""
+    opened: list[_Opened] = []
+
+    def open_one(base_url: str = desk_url) -> Page:
+        opened.append(_open(browser, base_url, []))
+        return opened[-1].page
+
+    yield open_one
+    errors: list[str] = []
+    for index, one in enumerate(opened):
+        errors += one.close(request, f"failed-{request.node.name}-{index}.png", check=False)
+    assert not errors, f"JavaScript errors on the pages: {errors}"
+
+
+class _Opened:
+    """A browser context with one page, and the JavaScript errors the page has raised."""
+
+    def __init__(self, context: BrowserContext, page: Page) -> None:
+        self.context = context
+        self.page = page
+        self.errors: list[str] = []
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def close(self, request: pytest.FixtureRequest, screenshot: str, *, check: bool = True) -> list[str]:
+        outcome = request.node.stash.get(REPORTS, {}).get("call")
+        if outcome is not None and outcome.failed and not self.page.is_closed():
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=str(SCREENSHOTS / screenshot), full_page=True)
+        self.context.close()
+        if check:
+            assert not self.errors, f"JavaScript errors on the page: {self.errors}"
+        return self.errors
+
+
+def _open(browser: Browser, base_url: str, cookies: list[Any]) -> _Opened:
+    context = browser.new_context(base_url=base_url, viewport={"width": 1360, "height": 900})
     if cookies:
         context.add_cookies(cookies)
     context.set_default_timeout(15_000)
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    yield opened
-    outcome = request.node.stash.get(REPORTS, {}).get("call")
-    if outcome is not None and outcome.failed and not opened.is_closed():
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        opened.screenshot(path=str(SCREENSHOTS / f"failed-{request.node.name}.png"), full_page=True)
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    return _Opened(context, context.new_page())
 
 
 @pytest.fixture(scope="session")

@@ -269,9 +269,11 @@ def test_dark_mode_toggles_and_is_remembered_by_this_browser(page: Page) -> None
 
 
 def test_a_browser_that_has_not_signed_in_is_not_served_the_desk(anonymous_page: Page, desk_url: str) -> None:
-    """The desk has an admin by now, so a browser without its cookie gets the sign-in notice, not the data."""
+    """The desk has an admin by now, so a browser without its cookie is sent to sign in, not served the data."""
     open_desk(anonymous_page, "/")
-    expect(anonymous_page.get_by_test_id("sign-in-required")).to_be_visible()
+    assert anonymous_page.url.endswith("/login"), anonymous_page.url
+    expect(anonymous_page.get_by_test_id("auth-heading")).to_have_text("Sign in")
+    expect(anonymous_page.get_by_test_id("login-submit")).to_be_visible()
     expect(anonymous_page.get_by_test_id("watchlist-table")).to_have_count(0)
     expect(anonymous_page.get_by_test_id("navigation")).to_have_count(0)
     assert httpx.get(f"{desk_url}/api/v1/watchlists", timeout=5.0).status_code == 401

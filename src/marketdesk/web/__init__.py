@@ -2,7 +2,8 @@
 
 Pages are thin: they call the desk's services in-process and never touch SQL. Each page is one module
 registered with `@desk_page` (see `marketdesk.web.registry`) and listed in `PAGE_MODULES`, whose order is
-the navigation's order.
+the navigation's order. Signing in, registering and signing out are the browser's own calls to the auth API,
+so its httpOnly cookies land where they belong (see `marketdesk.web.session` and `marketdesk.web.login`).
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ from marketdesk.config import Settings
 from marketdesk.desk import Desk
 from marketdesk.logs import get_logger
 from marketdesk.web.registry import NAV, current_desk, desk_page, set_desk
+from marketdesk.web.session import install_session_script
 from marketdesk.web.theme import FAVICON, install_theme
 
 __all__ = ["NAV", "PAGE_MODULES", "current_desk", "desk_page", "mount"]
 
 log = get_logger(__name__)
 
-PAGE_MODULES: tuple[str, ...] = ("home", "screener", "dips", "symbol")
+PAGE_MODULES: tuple[str, ...] = ("home", "screener", "dips", "symbol", "settings", "admin", "login")
 """The page modules, in navigation order. Add a page's module name here."""
 
 SESSION_KEY_FILENAME = "web-secret"  # a file name, not a secret
@@ -53,6 +55,7 @@ def mount(app: FastAPI, desk: Desk) -> None:
             "build further apps with create_app(..., web=False)"
         )
     install_theme()
+    install_session_script()
     for name in PAGE_MODULES:
         importlib.import_module(f"{__name__}.{name}")
     Storage.path = desk.settings.data_dir / STORAGE_DIR  # per-browser preferences live with the desk's data

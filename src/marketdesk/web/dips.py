@@ -58,7 +58,7 @@ ROW = """
     <div class="row no-wrap items-center">
       <q-btn flat dense no-caps no-wrap size="sm" color="primary" icon="article" label="Tearsheet" data-testid="dip-tearsheet"
              @click="$parent.$emit('tearsheet', props.row.symbol)" />
-      <q-btn flat dense round size="sm" color="grey-8" icon="playlist_add" data-testid="dip-watch"
+      <q-btn flat dense round size="sm" color="grey-8" icon="playlist_add" data-testid="dip-watch" class="desk-write"
              :aria-label="'Add ' + props.row.symbol + ' to the watchlist'" @click="$parent.$emit('watch', props.row.symbol)">
         <q-tooltip>Add to your watchlist</q-tooltip>
       </q-btn>

@@ -54,6 +54,7 @@ class WatchlistPanel:
         self.rows: dict[str, Row] = {}
         self.live = LiveQuotes(desk, self.on_quote)
         self.owner_id = web_identity().owner_id
+        self.can_write = web_identity().can_write  # a viewer gets no add or remove controls
 
     async def build(self) -> None:
         names = await self._watchlist_names()
@@ -71,15 +72,16 @@ class WatchlistPanel:
                     "dense outlined data-testid=watchlist-select"
                 ).classes("w-48")
             ui.space()
-            self.add_input = (
-                ui.input(placeholder="Add a ticker")
-                .props("dense outlined clearable data-testid=watchlist-add-input")
-                .classes("w-56")
-                .on("keydown.enter", self._add_from_input)
-            )
-            ui.button("Add", icon="add", on_click=self._add_from_input).props(
-                "unelevated data-testid=watchlist-add-button"
-            )
+            if self.can_write:
+                self.add_input = (
+                    ui.input(placeholder="Add a ticker")
+                    .props("dense outlined clearable data-testid=watchlist-add-input")
+                    .classes("w-56")
+                    .on("keydown.enter", self._add_from_input)
+                )
+                ui.button("Add", icon="add", on_click=self._add_from_input).props(
+                    "unelevated data-testid=watchlist-add-button"
+                )
         self.body = ui.column().classes("w-full gap-2")
         self.confirm = self._confirm_dialog()
         await self.reload()
@@ -131,7 +133,8 @@ class WatchlistPanel:
                 for label, classes in headers:
                     with ui.element("th").classes(f"text-left {classes}").props("scope=col"):
                         ui.label(label)
-                ui.element("th").props("aria-label=Actions")
+                if self.can_write:
+                    ui.element("th").props("aria-label=Actions")
             with ui.element("tbody"):
                 for symbol in self.symbols:
                     self._row(symbol, names[symbol], quotes.get(symbol))
@@ -149,10 +152,11 @@ class WatchlistPanel:
                 with ui.element("td").classes("desk-num").props(f"data-field={field}") as cell:
                     label = ui.label(fmt.MISSING)
                 cells.append((cell, label))
-            with ui.element("td").classes("text-right"):
-                ui.button(icon="delete_outline", on_click=lambda s=symbol: self._remove(s)).props(
-                    f'flat round dense color=grey-7 data-testid="remove-{symbol}" aria-label="Remove {symbol}"'
-                )
+            if self.can_write:
+                with ui.element("td").classes("text-right"):
+                    ui.button(icon="delete_outline", on_click=lambda s=symbol: self._remove(s)).props(
+                        f'flat round dense color=grey-7 data-testid="remove-{symbol}" aria-label="Remove {symbol}"'
+                    )
         row = Row(cells[0][0], cells[1][0], cells[2][0], cells[0][1], cells[1][1], cells[2][1])
         self.rows[symbol] = row
         if quote is not None:
@@ -162,6 +166,9 @@ class WatchlistPanel:
         with ui.card().classes("w-full items-center py-10 gap-2").props("flat bordered data-testid=watchlist-empty"):
             ui.icon("playlist_add", size="3rem").classes("text-grey-6")
             ui.label(f"{self.name} is empty").classes("text-lg font-semibold")
+            if not self.can_write:
+                ui.label("Search a company in the header to open its page.").classes("text-grey-7")
+                return
             ui.label("Add a ticker with the box above, or search a company in the header and open its page.").classes(
                 "text-grey-7"
             )

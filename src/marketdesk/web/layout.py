@@ -1,5 +1,11 @@
 """The shell every page shares: a header (product name, market clock, SIMULATED badge, market-regime traffic
-light, symbol search, light/dark toggle) and the left navigation built from the page registry."""
+light, symbol search, light/dark toggle, and the account menu: the signed-in email and role, Settings, Admin for
+admins, Sign out) and the left navigation built from the page registry (a page kept to a role is listed only for
+that role).
+
+For a signed-in browser the shell also keeps the access cookie fresh while the page is open; for a viewer it
+hides every control marked with the `desk-write` class (the rows of the screener and dip tables draw theirs in
+the browser); for the guest of a desk with no users it offers to create the admin account."""
 
 from __future__ import annotations
 
@@ -10,10 +16,13 @@ from urllib.parse import quote as url_quote
 
 from nicegui import app, ui
 
+from marketdesk.accounts.roles import Role
 from marketdesk.desk import Desk
 from marketdesk.errors import MarketdeskError
 from marketdesk.marketdata.service import normalize_symbol
-from marketdesk.web.registry import NAV
+from marketdesk.web.identity import WebIdentity
+from marketdesk.web.registry import NAV, NavItem
+from marketdesk.web.session import REGISTER_PATH, keep_fresh
 from marketdesk.web.theme import SIMULATED_COLOR
 
 CLOCK_REFRESH_S = 5.0
@@ -25,6 +34,9 @@ REGIME_LIGHTS = {
 }
 SEARCH_RESULTS = 8
 DARK_MODE_KEY = "dark_mode"
+WRITE_CLASS = "desk-write"  # a control that changes something: hidden from viewers
+SETTINGS_PATH = "/settings"
+ADMIN_PATH = "/admin"
 
 
 def symbol_path(symbol: str) -> str:
@@ -33,10 +45,14 @@ def symbol_path(symbol: str) -> str:
 
 
 @contextmanager
-def shell(desk: Desk, *, active_path: str) -> Iterator[ui.column]:
-    """Build the header and navigation; the page's own content goes in the yielded column."""
+def shell(desk: Desk, identity: WebIdentity, *, active_path: str) -> Iterator[ui.column]:
+    """Build the header and navigation for `identity`; the page's own content goes in the yielded column."""
     dark = ui.dark_mode(value=bool(app.storage.user.get(DARK_MODE_KEY, False)))
-    drawer = _navigation(active_path)
+    if not identity.can_write:
+        ui.add_head_html(f"<style>.{WRITE_CLASS} {{ display: none !important; }}</style>")
+    if identity.user is not None and identity.access_expires_in_s is not None:
+        keep_fresh(identity.access_expires_in_s, desk.settings.access_token_minutes * 60)
+    drawer = _navigation(active_path, identity)
     with ui.header(elevated=True).classes("items-center gap-3 px-3 py-2").style("background-color: #0f172a"):
         ui.button(icon="menu", on_click=drawer.toggle).props("flat round dense color=white aria-label=Navigation")
         ui.link("marketdesk", "/").classes("text-lg font-semibold tracking-tight text-white no-underline").props(
@@ -49,7 +65,10 @@ def shell(desk: Desk, *, active_path: str) -> Iterator[ui.column]:
         ui.space()
         _symbol_search(desk)
         _dark_toggle(dark)
+        _account_menu(identity)
     with ui.column().classes("w-full max-w-6xl mx-auto p-4 gap-4") as content:
+        if identity.guest:
+            _guest_banner()
         yield content
     # A timer waits for the browser's websocket, and NiceGUI sends the page as soon as anything does; starting
     # it after the content is built keeps the whole page (and its status code) in the first response.
@@ -69,11 +88,35 @@ def simulated_badge(desk: Desk) -> None:
         )
 
 
-def _navigation(active_path: str) -> ui.left_drawer:
+def role_required(role: Role, identity: WebIdentity) -> None:
+    """The notice a page kept to `role` shows anyone else (with status 403)."""
+    ui.status_code(403)
+    with ui.column().classes("w-full items-center pt-16 gap-3 text-center").props("data-testid=role-required"):
+        ui.icon("admin_panel_settings", size="3rem").classes("text-grey-6")
+        ui.label(f"{role.value.capitalize()}s only").classes("text-2xl font-semibold")
+        if identity.user is not None:
+            ui.label(
+                f"This page is for the desk's {role.value}s; you are signed in as a {identity.user.role.value}. "
+                "Ask an admin if you need more."
+            ).classes("text-grey-7")
+        else:
+            ui.label("This desk has no accounts yet, so it has no admin: create the admin account first.").classes(
+                "text-grey-7"
+            )
+            ui.link("Create the admin account", REGISTER_PATH).props("data-testid=role-required-register")
+        ui.link("Back to the dashboard", "/").props("data-testid=role-required-home")
+
+
+def navigation_for(identity: WebIdentity) -> list[NavItem]:
+    """The navigation `identity` sees: every page, but those kept to a role only for users holding it."""
+    return [item for item in NAV if item.min_role is None or identity.can(item.min_role)]
+
+
+def _navigation(active_path: str, identity: WebIdentity) -> ui.left_drawer:
     with ui.left_drawer(value=True, bordered=True).props("width=210 breakpoint=900") as drawer:
         drawer.props("data-testid=navigation")
         with ui.list().classes("w-full pt-2"):
-            for item in NAV:
+            for item in navigation_for(identity):
                 active = item.path == active_path
                 link = ui.item().props(f'clickable tag=a href="{item.path}" data-testid="{item.test_id}"')
                 if active:
@@ -216,3 +259,48 @@ def _dark_toggle(dark: ui.dark_mode) -> None:
     )
     with button:
         ui.tooltip("Light or dark (remembered in this browser)")
+
+
+def _account_menu(identity: WebIdentity) -> None:
+    """Who is signed in (email and role), with Settings, Admin (for admins) and Sign out; the guest of a desk with
+    no users gets the button that creates its admin account instead."""
+    user = identity.user
+    if user is None:
+        ui.button("Create the admin account", icon="person_add", on_click=lambda: ui.navigate.to(REGISTER_PATH)).props(
+            "unelevated dense no-caps color=amber-7 text-color=black data-testid=create-admin"
+        )
+        return
+
+    def sign_out() -> None:
+        ui.run_javascript("mdAuth.signOut()")  # the browser's call: the answer clears its httpOnly cookies
+
+    with ui.button(icon="account_circle").props(
+        f'flat dense no-caps color=white data-testid=user-menu aria-label="Account of {user.email}"'
+    ):
+        ui.label(user.email).classes("ml-1 max-w-56 truncate").props("data-testid=user-email")
+        ui.badge(user.role.value, color="blue-grey-7").classes("ml-2 uppercase tracking-wider").props(
+            "data-testid=user-role"
+        )
+        with ui.menu().props("auto-close"):
+            with ui.item(on_click=lambda: ui.navigate.to(SETTINGS_PATH)).props("clickable data-testid=menu-settings"):
+                ui.item_section("Settings")
+            if identity.can(Role.ADMIN):
+                with ui.item(on_click=lambda: ui.navigate.to(ADMIN_PATH)).props("clickable data-testid=menu-admin"):
+                    ui.item_section("Admin")
+            ui.separator()
+            with ui.item(on_click=sign_out).props("clickable data-testid=sign-out"):
+                ui.item_section("Sign out")
+
+
+def _guest_banner() -> None:
+    with (
+        ui.row()
+        .classes("w-full items-center gap-3 desk-banner desk-banner-info no-wrap")
+        .props("data-testid=guest-banner")
+    ):
+        ui.icon("lock_open", size="20px")
+        ui.label(
+            "This desk has no accounts yet: whoever can reach it works on its shared lists. Create the admin "
+            "account to give it a sign-in; the admin keeps a copy of these lists."
+        ).classes("flex-1")
+        ui.link("Create the admin account", REGISTER_PATH).props("data-testid=guest-create-admin")

@@ -127,7 +127,7 @@ PRO_ROW = (
             <q-item-section avatar><q-icon name="candlestick_chart" /></q-item-section>
             <q-item-section>Open the symbol page</q-item-section>
           </q-item>
-          <q-item clickable @click="$parent.$emit('watch', props.row.symbol)" data-testid="menu-watch">
+          <q-item clickable @click="$parent.$emit('watch', props.row.symbol)" data-testid="menu-watch" class="desk-write">
             <q-item-section avatar><q-icon name="playlist_add" /></q-item-section>
             <q-item-section>Add to watchlist</q-item-section>
           </q-item>
@@ -451,16 +451,17 @@ class ScreenerPage:
             ui.label("Enter runs it; fields are the metric names.").classes("text-xs text-grey-7")
         ui.separator()
         _caption("Saved screens")
-        with ui.row().classes("w-full no-wrap gap-2 items-center"):
-            self.save_name = (
-                ui.input(placeholder="Name this screen")
-                .props("dense outlined data-testid=save-name")
-                .classes("flex-1")
-                .on("keydown.enter", self._save)
-            )
-            ui.button(icon="bookmark_add", on_click=self._save).props(
-                'unelevated dense data-testid=save-screen aria-label="Save this screen"'
-            )
+        if web_identity().can_write:  # viewers load saved screens but neither save nor delete them
+            with ui.row().classes("w-full no-wrap gap-2 items-center"):
+                self.save_name = (
+                    ui.input(placeholder="Name this screen")
+                    .props("dense outlined data-testid=save-name")
+                    .classes("flex-1")
+                    .on("keydown.enter", self._save)
+                )
+                ui.button(icon="bookmark_add", on_click=self._save).props(
+                    'unelevated dense data-testid=save-screen aria-label="Save this screen"'
+                )
         self.saved_list = ui.column().classes("w-full gap-0").props("data-testid=saved-screens")
         self._draw_saved()
         self._sync_controls()
@@ -730,17 +731,20 @@ class ScreenerPage:
         self.saved_list.clear()
         with self.saved_list:
             saved = self._saved()
+            can_write = web_identity().can_write
             if not saved:
-                ui.label("Save the current screen under a name to come back to it.").classes("text-xs text-grey-7")
+                text = "Save the current screen under a name to come back to it." if can_write else "None saved."
+                ui.label(text).classes("text-xs text-grey-7")
             for entry in saved:
                 name = str(entry["name"])
                 with ui.row().classes("w-full items-center no-wrap gap-1 desk-saved").props(f'data-saved="{name}"'):
                     ui.button(name, icon="bookmark", on_click=lambda n=name: self._load(n)).props(
                         f'flat dense no-caps align=left data-testid="saved-load-{name}"'
                     ).classes("flex-1 min-w-0 justify-start")
-                    ui.button(icon="delete_outline", on_click=lambda n=name: self._delete(n)).props(
-                        f'flat dense round size=sm color=grey-7 data-testid="saved-delete-{name}" aria-label="Delete {name}"'
-                    )
+                    if can_write:
+                        ui.button(icon="delete_outline", on_click=lambda n=name: self._delete(n)).props(
+                            f'flat dense round size=sm color=grey-7 data-testid="saved-delete-{name}" aria-label="Delete {name}"'
+                        )
 
     def _save(self) -> None:
         # the name becomes an element attribute: no quotes, and short enough for the sidebar

@@ -135,7 +135,8 @@ def _heading(desk: Desk, info: SymbolInfo, stats: KeyStats, *, in_watchlist: boo
                     stats.change_pct,
                     None,
                 )
-            _watch_button(desk, info.symbol, in_watchlist)
+            if web_identity().can_write:  # a viewer reads the page; adding to a watchlist is a change
+                _watch_button(desk, info.symbol, in_watchlist)
     return live
 
 

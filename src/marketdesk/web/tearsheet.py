@@ -264,9 +264,10 @@ class TearsheetPanel:
             ui.label("/ 10").classes("text-xs text-grey-7")
             ui.space()
             ui.link("Symbol page", symbol_path(symbol)).classes("text-sm")
-            ui.button(icon="playlist_add", on_click=lambda: add_to_watchlist(self.desk, symbol)).props(
-                'flat round dense size=sm data-testid=tearsheet-watch aria-label="Add to watchlist"'
-            ).tooltip("Add to your watchlist")
+            if web_identity().can_write:  # viewers get no write controls
+                ui.button(icon="playlist_add", on_click=lambda: add_to_watchlist(self.desk, symbol)).props(
+                    'flat round dense size=sm data-testid=tearsheet-watch aria-label="Add to watchlist"'
+                ).tooltip("Add to your watchlist")
         flags = sheet.get("flags") or []
         if flags:
             with ui.row().classes("gap-1").props("data-testid=tearsheet-flags"):

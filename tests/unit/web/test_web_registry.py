@@ -1,4 +1,5 @@
-"""How a page joins the web desk: the registry, and the session secret kept in the data dir."""
+"""How a page joins the web desk: the registry (and who sees a page in the navigation), and the session secret
+kept in the data dir."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ import pytest
 from fastapi.routing import APIRoute
 from nicegui import app as nicegui_app
 
+from marketdesk.accounts.roles import CurrentUser, Role
 from marketdesk.config import load_settings
 from marketdesk.desk import Desk
 from marketdesk.web import PAGE_MODULES, storage_secret
-from marketdesk.web.registry import NAV, NavItem, current_desk, desk_page
+from marketdesk.web.identity import WebIdentity
+from marketdesk.web.layout import navigation_for
+from marketdesk.web.registry import NAV, NavItem, current_desk, desk_page, public_page
 
 PATH = "/__registry-test/{ticker}"
 
@@ -91,3 +95,40 @@ def test_session_secret_is_generated_once_and_private(tmp_path: Path) -> None:
     assert len(first) >= 40
     mode = stat.S_IMODE((tmp_path / "web-secret").stat().st_mode)
     assert mode == 0o600
+
+
+@pytest.mark.usefixtures("clean_nav")
+def test_a_page_kept_to_admins_is_in_the_navigation_of_admins_only() -> None:
+    async def build(desk: Desk, ticker: str) -> None:
+        raise AssertionError("not called")
+
+    desk_page(PATH, "Admin test", "shield", min_role=Role.ADMIN)(build)
+    assert NAV[-1] == NavItem("Admin test", PATH, "shield", Role.ADMIN)
+
+    def sees(identity: WebIdentity) -> bool:
+        return any(item.path == PATH for item in navigation_for(identity))
+
+    assert sees(signed_in(Role.ADMIN))
+    assert not sees(signed_in(Role.TRADER))
+    assert not sees(signed_in(Role.VIEWER))
+    assert not sees(WebIdentity(user=None, desk_has_users=False))  # the guest of a desk with no users
+    assert all(item.min_role is None for item in navigation_for(signed_in(Role.VIEWER)))
+
+
+@pytest.mark.usefixtures("clean_nav")
+def test_a_public_page_is_routable_but_never_in_the_navigation() -> None:
+    async def build(desk: Desk, ticker: str) -> None:
+        raise AssertionError("not called")
+
+    before = list(NAV)
+    assert public_page(PATH, title="Public test")(build) is build
+    assert before == NAV
+    assert {p.name for p in route(PATH).dependant.path_params} == {"ticker"}
+
+
+def test_the_account_pages_are_shipped() -> None:
+    assert {"login", "settings", "admin"} <= set(PAGE_MODULES)
+
+
+def signed_in(role: Role) -> WebIdentity:
+    return WebIdentity(user=CurrentUser("u1", "ann@example.com", role, "s1", via="cookie"), desk_has_users=True)
