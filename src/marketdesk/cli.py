@@ -38,12 +38,14 @@ def _register_domain_commands() -> None:
     from marketdesk.accounts.cli import users_app
     from marketdesk.audit.cli import audit_app
     from marketdesk.trading.cli import compliance_app
+    from marketdesk.trading.trade_cli import trade_app
     from marketdesk.vault.cli import vault_app
 
     app.add_typer(users_app, name="users")
     app.add_typer(vault_app, name="vault")
     app.add_typer(audit_app, name="audit")
     app.add_typer(compliance_app, name="compliance")
+    app.add_typer(trade_app, name="trade")
 
 
 _register_domain_commands()
@@ -93,7 +95,17 @@ def up(
     emit(as_json, summary, lambda: err.print(_up_banner(address, desk.simulated), highlight=False))
     sys.stdout.flush()
     web_app = create_app(settings, desk=desk)
-    uvicorn.run(web_app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
+    uvicorn.run(
+        web_app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        lifespan="on",
+        # one message goes to many clients: compressing it per connection costs more CPU and memory than the
+        # small JSON frames save
+        ws_per_message_deflate=False,
+        timeout_graceful_shutdown=10,  # a client that never reads cannot hold the shutdown forever
+    )
 
 
 async def _start_once(desk: Any, say: Callable[[str], None]) -> None:

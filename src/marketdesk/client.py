@@ -6,7 +6,9 @@
 ...         print(message["channel"], message["data"]["last"])
 
 After a dropped connection the client reconnects with exponential backoff and jitter, resubscribes to its
-channels, and carries on; a refusal (a bad token, close code 4401/4403) is not retried.
+channels, and carries on; a refusal (a bad token, close code 4401/4403) is not retried. While `messages()`
+is being iterated it answers the desk's heartbeats, so the desk knows the client is alive (a client that
+stays silent for three heartbeats is closed with 4009, and this one then reconnects).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from marketdesk.errors import Rejected, Temporary
 
 REFUSED_CODES = {4401, 4403, 1008}  # bad or expired token, forbidden channel, policy violation
+HEARTBEAT_REPLY = json.dumps({"op": "pong"})
 
 
 @dataclass(frozen=True)
@@ -135,5 +138,8 @@ class DeskClient:
                     await connection.close()
                 continue
             message = json.loads(raw)
+            if message.get("type") == "heartbeat":
+                with contextlib.suppress(ConnectionClosed):  # a closed connection is noticed by the next recv()
+                    await connection.send(HEARTBEAT_REPLY)
             if message.get("type") in kinds:
                 yield message

@@ -9,14 +9,19 @@ never adds that header by itself.
 Authorization: `current_user` for any signed-in user, `require_role(Role.TRADER)` and friends for more.
 `authorize_api` is what every /api/v1 router outside /auth gets (see `marketdesk.app.include_api`): a
 signed-in user to read, and trader or admin to change anything, so a viewer can never write.
+
+Refusals: every one has the body `ErrorOut`. A route declares the refusals its own code can answer with
+`responses=refusals(403, 404)`; `marketdesk.app` adds the ones the app answers for every route (401 behind the
+guard, 422 for bad input, 400 and 413 for an unreadable or too large body, 429 for the rate limit).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, WebSocket
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketdesk.accounts.cookies import ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER
@@ -27,6 +32,55 @@ from marketdesk.accounts.views import ClientInfo
 from marketdesk.desk import Desk
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: str  # the error's class, e.g. "NotFound", "Forbidden", "Rejected"
+    message: str
+    hint: str | None = None
+
+
+class ErrorOut(BaseModel):
+    """The body of every refusal: `{"error": {"type", "message", "hint"}}`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    error: ErrorDetail
+
+
+REFUSALS = {
+    400: "The body could not be read, or the desk cannot do what was asked.",
+    401: "Not signed in, or the token has expired or been signed out.",
+    403: "Signed in, but not allowed: the role may not do this, or a cookie request came without its CSRF token.",
+    404: "Not found (another user's things are not found either).",
+    413: "The request body is larger than the desk accepts (max_request_bytes).",
+    422: "The input is not valid; the message names what to fix.",
+    429: "Too many requests from this address; Retry-After says how many seconds to wait.",
+    503: "A market data source or the database is unavailable for now; retry later.",
+}
+REFUSAL_HEADERS = {
+    401: {"WWW-Authenticate": {"description": "Bearer", "required": True, "schema": {"type": "string"}}},
+    429: {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer", "minimum": 1}}},
+}
+
+
+def refusals(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for refusals a route answers with, each with the `ErrorOut` body.
+
+    >>> sorted(refusals(403, 404))
+    [403, 404]
+    """
+    return {status: refusal(status) for status in statuses}
+
+
+def refusal(status: int) -> dict[str, Any]:
+    """The OpenAPI response of one refusal (FastAPI turns `model` into its JSON body)."""
+    response: dict[str, Any] = {"model": ErrorOut, "description": REFUSALS[status]}
+    if status in REFUSAL_HEADERS:
+        response["headers"] = REFUSAL_HEADERS[status]
+    return response
 
 
 def get_desk(request: Request) -> Desk:

@@ -33,6 +33,10 @@ from marketdesk.vault.service import VaultService
 
 if TYPE_CHECKING:
     from marketdesk.marketdata.sim import SimMarketData
+    from marketdesk.trading.accounts import AccountService as TradingAccountService
+    from marketdesk.trading.reconcile import Reconciler
+    from marketdesk.trading.service import OrderService
+    from marketdesk.trading.venue import Brokers, PaperFeed
 
 log = get_logger(__name__)
 StartupStep = Callable[[str], None]
@@ -59,6 +63,11 @@ class Desk:
     accounts: AccountService
     vault: VaultService
     limiter: RateLimiter
+    brokers: Brokers
+    orders: OrderService
+    trading_accounts: TradingAccountService
+    reconciler: Reconciler
+    paper_feed: PaperFeed
     sim: SimMarketData | None = None
     started: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
@@ -87,6 +96,7 @@ class Desk:
         if self.sim is not None:
             await self._load_simulated_market(say)
         await self.quotes.start()
+        await self._start_trading()
         self.started = True
         if self.sim is not None:
             # build today's screener snapshot now, so the first screen and the regime light are instant
@@ -132,7 +142,18 @@ class Desk:
             if not await self.market.watchlists(session, owner_id=user.id):
                 await self.market.copy_shared_watchlists(session, owner_id=user.id)
 
+    async def _start_trading(self) -> None:
+        """Resolve orders a crash left in flight and reconcile every account, then feed the paper venue."""
+        from marketdesk.trading.repository import TradingRepository
+
+        async with self.db.session() as session:
+            accounts = await TradingRepository(session).all_accounts()
+        for problem in await self.reconciler.start([a for a in accounts if a.broker == "paper"]):
+            log.warning("trading account not reconciled at start-up", problem=problem)
+        self.paper_feed.start()
+
     async def stop(self) -> None:
+        await self.paper_feed.stop()
         await self.quotes.stop()
         await self.bus.close()
         await self.limiter.close()
@@ -239,11 +260,14 @@ def build_desk(
         await market.copy_shared_watchlists(session, owner_id=user_id)
 
     accounts = AccountService(settings, clock, keyring, audit, on_user_created=on_user_created)
+    db = Database(settings.effective_database_url)
+    vault = VaultService(keyring, audit, clock)
+    trading = build_trading(settings, clock, calendar, db, bus, audit, vault, quotes, market, simulated=sim is not None)
     return Desk(
         settings=settings,
         clock=clock,
         calendar=calendar,
-        db=Database(settings.effective_database_url),
+        db=db,
         bus=bus,
         store=store,
         source=source,
@@ -254,10 +278,62 @@ def build_desk(
         keyring=keyring,
         audit=audit,
         accounts=accounts,
-        vault=VaultService(keyring, audit, clock),
+        vault=vault,
         limiter=RateLimiter(settings),
+        **trading,
         sim=sim,
     )
+
+
+def build_trading(
+    settings: Settings,
+    clock: Clock,
+    calendar: ExchangeCalendar,
+    db: Database,
+    bus: Bus,
+    audit: AuditService,
+    vault: VaultService,
+    quotes: QuoteHub,
+    market: MarketDataService,
+    *,
+    simulated: bool,
+) -> dict[str, Any]:
+    """The trading components: brokers per account, the order and account services, reconciliation and the
+    paper venue's quote feed. With the simulated market on its always-open clock the paper venue trades around
+    the clock; compliance always counts XNYS sessions."""
+    from marketdesk.realtime.channels import private_channel
+    from marketdesk.trading.accounts import AccountService as TradingAccountService
+    from marketdesk.trading.adapters.alpaca import alpaca_broker_from_vault
+    from marketdesk.trading.reconcile import Reconciler
+    from marketdesk.trading.service import OrderService
+    from marketdesk.trading.venue import AlwaysOpen, Brokers, DeskMarketView, PaperFeed
+
+    async def alpaca(account: Any) -> Any:
+        async with db.session() as session:
+            return await alpaca_broker_from_vault(
+                vault, session, account.owner_id, paper=not account.live, live_confirmed=account.live, clock=clock
+            )
+
+    paper_calendar = AlwaysOpen() if simulated and not settings.real_hours else calendar
+    brokers = Brokers(db, clock, paper_calendar, alpaca=alpaca)
+    view = DeskMarketView(quotes, market, db)
+
+    async def publish(owner_id: str, family: str, payload: dict[str, Any]) -> None:
+        await bus.publish(private_channel(family, owner_id), payload)
+
+    orders = OrderService(db, clock, calendar, audit, brokers, view, publish=publish)
+    reconciler = Reconciler(db, clock, audit, orders, brokers)
+
+    async def on_fills(broker: Any, fills: list[Any]) -> None:
+        await reconciler.record_fills(broker.account_id, fills)
+
+    return {
+        "brokers": brokers,
+        "orders": orders,
+        "trading_accounts": TradingAccountService(db, clock, calendar, audit, brokers, view),
+        "reconciler": reconciler,
+        "paper_feed": PaperFeed(brokers, quotes, on_fills, settings.tick_interval_s),
+    }
 
 
 def describe_started(desk: Desk, now: datetime) -> dict[str, Any]:

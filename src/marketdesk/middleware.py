@@ -1,4 +1,5 @@
-"""HTTP hardening, as plain ASGI middleware: security headers, a request size limit and the global rate limit.
+"""HTTP hardening, as plain ASGI middleware: security headers, a request size limit, the global rate limit, and
+no NUL characters in what the API reads.
 
 Security headers go on every response:
 - a Content-Security-Policy per kind of response: JSON from /api gets `default-src 'none'`; the web desk's
@@ -11,11 +12,16 @@ Security headers go on every response:
 
 The size limit refuses a body over `max_request_bytes` with 413 before the application reads it: at once when
 Content-Length says so, and while reading when the body is chunked (or the length lies).
+
+`RefuseNul` refuses, with 422, an /api request whose path, query or JSON body holds the NUL character (U+0000):
+no name, symbol or email means anything with one, and PostgreSQL cannot store or even compare text holding one
+(every such query failed with a server error). SQLite and PostgreSQL desks answer alike.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -173,6 +179,51 @@ class _CountedExchange:
         if message["type"] == "http.response.start":
             self.started = True
         await self._send(message)
+
+
+# `\u0000` in JSON text, unless its backslash is itself escaped (`\\u0000` is a backslash, then "u0000")
+JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+class RefuseNul:
+    """Refuses /api requests holding U+0000 in the path, the query or a JSON body with 422."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope.get("path", "").startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+            await self.refuse(send)
+            return
+        content_type = _header(scope, b"content-type")
+        if content_type is not None and "json" not in content_type:  # FastAPI reads a body without one as JSON
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []  # the whole body, bounded by RequestSizeLimit outside, then replayed to the app
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                break
+        if JSON_NUL.search(b"".join(m.get("body", b"") for m in messages)):
+            await self.refuse(send)
+            return
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+    async def refuse(self, send: Send) -> None:
+        await send_error(
+            send,
+            422,
+            "text in the request holds the NUL character (U+0000)",
+            "Remove it from the path, the query or the body.",
+        )
 
 
 class GlobalRateLimit:

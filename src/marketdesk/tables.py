@@ -8,8 +8,17 @@ from marketdesk.audit import models as audit_models
 from marketdesk.db import Base
 from marketdesk.marketdata import models as marketdata_models
 from marketdesk.trading import models as trading_models
+from marketdesk.trading import paper_models as paper_trading_models
 from marketdesk.vault import models as vault_models
 
 metadata = Base.metadata
 
-__all__ = ["accounts_models", "audit_models", "marketdata_models", "metadata", "trading_models", "vault_models"]
+__all__ = [
+    "accounts_models",
+    "audit_models",
+    "marketdata_models",
+    "metadata",
+    "paper_trading_models",
+    "trading_models",
+    "vault_models",
+]

@@ -8,7 +8,8 @@ The desk starts with no users; the session registers its first admin over the AP
 `page` is that admin's browser, signed in by the desk's own cookies. `api` is an HTTP client signed in as the
 same admin, so a test compares what the page shows with what the API says. `anonymous_page` has no cookie;
 `open_browser()` opens more cookie-less browsers (each its own context) for tests that sign in through the
-pages. `fresh_desk_url` is a second, smaller desk that nobody has registered on, for the first-run tests.
+pages, and `signed_in_browser(email, password)` a browser already signed in as another user. `fresh_desk_url`
+is a second, smaller desk that nobody has registered on, for the first-run tests.
 """
 
 from __future__ import annotations
@@ -240,6 +241,29 @@ def open_browser(browser: Browser, desk_url: str, request: pytest.FixtureRequest
     errors: list[str] = []
     for index, one in enumerate(opened):
         errors += one.close(request, f"failed-{request.node.name}-{index}.png", check=False)
+    assert not errors, f"JavaScript errors on the pages: {errors}"
+
+
+@pytest.fixture
+def signed_in_browser(
+    browser: Browser, desk_url: str, request: pytest.FixtureRequest
+) -> Iterator[Callable[[str, str], Page]]:
+    """Open a browser signed in as a user: `signed_in_browser(email, password)` signs in over the API and gives
+    the browser (its own context) the cookies the desk answered with. A failing test leaves a screenshot of each."""
+    opened: list[_Opened] = []
+
+    def open_as(email: str, password: str) -> Page:
+        response = httpx.post(
+            f"{desk_url}/api/v1/auth/login", json={"email": email, "password": password}, timeout=10.0
+        )
+        assert response.status_code == 200, response.text
+        opened.append(_open(browser, desk_url, _cookies(desk_url, dict(response.cookies.items()))))
+        return opened[-1].page
+
+    yield open_as
+    errors: list[str] = []
+    for index, one in enumerate(opened):
+        errors += one.close(request, f"failed-{request.node.name}-as-{index}.png", check=False)
     assert not errors, f"JavaScript errors on the pages: {errors}"
 
 

@@ -35,10 +35,19 @@ from marketdesk.accounts.schemas import (
     UserUpdate,
 )
 from marketdesk.accounts.tokens import same_secret
-from marketdesk.deps import AdminDep, ClientDep, CurrentUserDep, DeskDep, SessionDep, limit_auth, optional_user
+from marketdesk.deps import (
+    AdminDep,
+    ClientDep,
+    CurrentUserDep,
+    DeskDep,
+    SessionDep,
+    limit_auth,
+    optional_user,
+    refusals,
+)
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-admin_router = APIRouter(prefix="/admin", tags=["admin"])
+admin_router = APIRouter(prefix="/admin", tags=["admin"], responses=refusals(403))  # admins only
 LIMITED = [Depends(limit_auth)]
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -49,7 +58,7 @@ async def auth_status(desk: DeskDep, session: SessionDep) -> Status:
     return Status.of(await desk.accounts.status(session))
 
 
-@router.post("/register", response_model=Tokens, status_code=201, dependencies=LIMITED)
+@router.post("/register", response_model=Tokens, status_code=201, dependencies=LIMITED, responses=refusals(403))
 async def register(
     body: Credentials, request: Request, response: Response, desk: DeskDep, session: SessionDep, client: ClientDep
 ) -> Tokens:
@@ -61,7 +70,7 @@ async def register(
     return Tokens.of(pair)
 
 
-@router.post("/login", response_model=Tokens, dependencies=LIMITED)
+@router.post("/login", response_model=Tokens, dependencies=LIMITED, responses=refusals(401))
 async def login(
     body: Credentials, request: Request, response: Response, desk: DeskDep, session: SessionDep, client: ClientDep
 ) -> Tokens:
@@ -87,7 +96,7 @@ def _refresh_token(request: Request, body: RefreshRequest | None) -> str | None:
     return cookie
 
 
-@router.post("/refresh", response_model=Tokens, dependencies=LIMITED)
+@router.post("/refresh", response_model=Tokens, dependencies=LIMITED, responses=refusals(401, 403))
 async def refresh(
     request: Request,
     response: Response,
@@ -107,7 +116,7 @@ async def refresh(
     return Tokens.of(pair)
 
 
-@router.post("/logout", status_code=204, dependencies=LIMITED)
+@router.post("/logout", status_code=204, dependencies=LIMITED, responses=refusals(403))
 async def logout(
     request: Request,
     desk: DeskDep,
@@ -127,13 +136,13 @@ async def logout(
     return response
 
 
-@router.get("/me", response_model=Me)
+@router.get("/me", response_model=Me, responses=refusals(401))
 async def me(user: CurrentUserDep) -> Me:
     """Who the token speaks for, with the role as stored now."""
     return Me(id=user.id, email=user.email, role=user.role, session_id=user.session_id)
 
 
-@router.post("/password", status_code=204, dependencies=LIMITED)
+@router.post("/password", status_code=204, dependencies=LIMITED, responses=refusals(401, 403))
 async def change_password(
     body: PasswordChange, user: CurrentUserDep, desk: DeskDep, session: SessionDep, client: ClientDep
 ) -> Response:
@@ -142,13 +151,13 @@ async def change_password(
     return Response(status_code=204)
 
 
-@router.get("/sessions", response_model=list[Session])
+@router.get("/sessions", response_model=list[Session], responses=refusals(401))
 async def list_sessions(user: CurrentUserDep, desk: DeskDep, session: SessionDep) -> list[Session]:
     """Your active sessions (one per sign-in), most recently used first; `current` is this one."""
     return [Session.of(view) for view in await desk.accounts.sessions(session, user)]
 
 
-@router.delete("/sessions", status_code=204)
+@router.delete("/sessions", status_code=204, responses=refusals(401, 403))
 async def revoke_other_sessions(
     user: CurrentUserDep, desk: DeskDep, session: SessionDep, client: ClientDep
 ) -> Response:
@@ -157,7 +166,7 @@ async def revoke_other_sessions(
     return Response(status_code=204)
 
 
-@router.delete("/sessions/{session_id}", status_code=204)
+@router.delete("/sessions/{session_id}", status_code=204, responses=refusals(401, 403, 404))
 async def revoke_session(
     session_id: str, user: CurrentUserDep, desk: DeskDep, session: SessionDep, client: ClientDep
 ) -> Response:
@@ -184,7 +193,7 @@ async def create_user(body: UserCreate, admin: AdminDep, desk: DeskDep, session:
     return User.of(view)
 
 
-@admin_router.patch("/users/{user_id}", response_model=User)
+@admin_router.patch("/users/{user_id}", response_model=User, responses=refusals(404))
 async def update_user(
     user_id: str, body: UserUpdate, admin: AdminDep, desk: DeskDep, session: SessionDep, client: ClientDep
 ) -> User:

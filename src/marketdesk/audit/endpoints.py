@@ -22,8 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from marketdesk.audit.models import AuditEntry
 from marketdesk.audit.service import AuditService, VerifyResult
-from marketdesk.deps import SessionDep
+from marketdesk.deps import SessionDep, refusals
 from marketdesk.errors import Rejected
+
+MAX_OFFSET = 2**63 - 1  # the largest OFFSET SQLite and PostgreSQL take (a signed 64-bit integer)
 
 
 class Strict(BaseModel):
@@ -91,7 +93,7 @@ class VerifyOut(Strict):
 
 def make_router(require_admin: Callable[..., Any], audit_service: Callable[..., Any]) -> APIRouter:
     """The audit log's routes, every one behind `require_admin`."""
-    router = APIRouter(prefix="/audit", tags=["audit"], dependencies=[Depends(require_admin)])
+    router = APIRouter(prefix="/audit", tags=["audit"], dependencies=[Depends(require_admin)], responses=refusals(403))
     audit_dep = Annotated[AuditService, Depends(audit_service)]
 
     @router.get("", response_model=AuditPage)
@@ -101,7 +103,7 @@ def make_router(require_admin: Callable[..., Any], audit_service: Callable[..., 
         actor_id: Annotated[str | None, Query(max_length=40)] = None,
         action: Annotated[str | None, Query(max_length=64, description='e.g. "login.failed" or "vault.*"')] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> AuditPage:
         """Audit entries, newest first."""
         entries = await audit.entries(session, actor_id=actor_id, action=action, limit=limit, offset=offset)
@@ -113,7 +115,11 @@ def make_router(require_admin: Callable[..., Any], audit_service: Callable[..., 
         """Walk the hash chain; `ok` is false with the first edited, missing or reordered entry."""
         return VerifyOut.of(await audit.verify(session))
 
-    @router.get("/export.csv", response_class=Response)
+    @router.get(
+        "/export.csv",
+        response_class=Response,
+        responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+    )
     async def export_csv(
         audit: audit_dep,
         session: SessionDep,
@@ -121,7 +127,7 @@ def make_router(require_admin: Callable[..., Any], audit_service: Callable[..., 
         end: Annotated[datetime | None, Query(description="before this instant (ISO 8601; UTC when no zone)")] = None,
     ) -> Response:
         """The audit log as CSV, oldest first, with each entry's hashes."""
-        start, end = _aware(start), _aware(end)
+        start, end = _utc(start, "start"), _utc(end, "end")
         if start is not None and end is not None and end <= start:
             raise Rejected("end must be after start", hint="Swap them, or leave one out.")
         buffer = io.StringIO()
@@ -135,7 +141,13 @@ def make_router(require_admin: Callable[..., Any], audit_service: Callable[..., 
     return router
 
 
-def _aware(instant: datetime | None) -> datetime | None:
-    if instant is None or instant.tzinfo is not None:
-        return instant
-    return instant.replace(tzinfo=UTC)
+def _utc(instant: datetime | None, name: str) -> datetime | None:
+    """`instant` in UTC (UTC when it names no zone); a `Rejected` when UTC has no such instant."""
+    if instant is None:
+        return None
+    try:
+        return (instant if instant.tzinfo is not None else instant.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+14:00 is before year 1 in UTC
+        raise Rejected(
+            f"{name} {instant.isoformat()} is out of range", hint="Give an instant from year 1 to 9999 in UTC."
+        ) from None

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from marketdesk.deps import CurrentUserDep, DeskDep, SessionDep, TraderDep
+from marketdesk.deps import CurrentUserDep, DeskDep, SessionDep, TraderDep, refusals
 from marketdesk.errors import Rejected
 from marketdesk.marketdata.schemas import (
     Bars,
@@ -49,7 +49,7 @@ async def list_symbols(
     return SymbolList.of(page)
 
 
-@router.get("/symbols/{symbol}", response_model=SymbolDetail)
+@router.get("/symbols/{symbol}", response_model=SymbolDetail, responses=refusals(404))
 async def get_symbol(symbol: str, desk: DeskDep, session: SessionDep) -> SymbolDetail:
     """One instrument with its key statistics."""
     info = await desk.market.symbol(session, symbol)
@@ -57,7 +57,7 @@ async def get_symbol(symbol: str, desk: DeskDep, session: SessionDep) -> SymbolD
     return SymbolDetail(symbol=Symbol.of(info), stats=stats, simulated=desk.simulated)
 
 
-@router.get("/symbols/{symbol}/bars", response_model=Bars)
+@router.get("/symbols/{symbol}/bars", response_model=Bars, responses=refusals(404, 503))
 async def get_bars(
     symbol: str,
     desk: DeskDep,
@@ -84,7 +84,7 @@ async def get_quotes(
     return [QuoteOut.of(q) for q in await desk.market.quotes([normalize_symbol(s) for s in wanted])]
 
 
-@router.get("/quotes/{symbol}", response_model=QuoteOut)
+@router.get("/quotes/{symbol}", response_model=QuoteOut, responses=refusals(404))
 async def get_quote(symbol: str, desk: DeskDep) -> QuoteOut:
     """The latest quote of one symbol."""
     return QuoteOut.of(await desk.market.quote(symbol))
@@ -96,7 +96,7 @@ async def list_universes(user: CurrentUserDep, desk: DeskDep, session: SessionDe
     return [Universe.of(u) for u in await desk.universes.names(session, owner_id=user.id)]
 
 
-@router.get("/universes/{name}", response_model=UniverseMembers)
+@router.get("/universes/{name}", response_model=UniverseMembers, responses=refusals(404))
 async def get_universe(name: str, user: CurrentUserDep, desk: DeskDep, session: SessionDep) -> UniverseMembers:
     """The symbols of one universe (`watchlist:NAME` is your list of that name)."""
     return UniverseMembers(name=name, symbols=await desk.universes.members(session, name, owner_id=user.id))
@@ -108,7 +108,7 @@ async def market_clock(desk: DeskDep) -> MarketClockOut:
     return MarketClockOut.of(desk.market_clock())
 
 
-@router.get("/data/coverage", response_model=list[Coverage])
+@router.get("/data/coverage", response_model=list[Coverage], responses=refusals(404))
 async def data_coverage(desk: DeskDep, session: SessionDep, symbol: str | None = None) -> list[Coverage]:
     """How much history the desk holds, per symbol."""
     return [Coverage.of(c) for c in await desk.market.coverage(session, symbol)]
@@ -120,19 +120,19 @@ async def list_watchlists(user: CurrentUserDep, desk: DeskDep, session: SessionD
     return [Watchlist.of(w) for w in await desk.market.watchlists(session, owner_id=user.id)]
 
 
-@router.get("/watchlists/{name}", response_model=Watchlist)
+@router.get("/watchlists/{name}", response_model=Watchlist, responses=refusals(404))
 async def get_watchlist(name: str, user: CurrentUserDep, desk: DeskDep, session: SessionDep) -> Watchlist:
     """One of your watchlists."""
     return Watchlist.of(await desk.market.watchlist(session, name, owner_id=user.id))
 
 
-@router.post("/watchlists", response_model=Watchlist, status_code=201)
+@router.post("/watchlists", response_model=Watchlist, status_code=201, responses=refusals(403))
 async def create_watchlist(body: WatchlistCreate, user: TraderDep, desk: DeskDep, session: SessionDep) -> Watchlist:
     """Create a watchlist of yours."""
     return Watchlist.of(await desk.market.create_watchlist(session, body.name, body.symbols, owner_id=user.id))
 
 
-@router.post("/watchlists/{name}/symbols", response_model=Watchlist)
+@router.post("/watchlists/{name}/symbols", response_model=Watchlist, responses=refusals(403, 404))
 async def add_watchlist_symbol(
     name: str, body: WatchlistSymbol, user: TraderDep, desk: DeskDep, session: SessionDep
 ) -> Watchlist:
@@ -140,7 +140,7 @@ async def add_watchlist_symbol(
     return Watchlist.of(await desk.market.add_to_watchlist(session, name, body.symbol, owner_id=user.id))
 
 
-@router.delete("/watchlists/{name}/symbols/{symbol}", response_model=Watchlist)
+@router.delete("/watchlists/{name}/symbols/{symbol}", response_model=Watchlist, responses=refusals(403, 404))
 async def remove_watchlist_symbol(
     name: str, symbol: str, user: TraderDep, desk: DeskDep, session: SessionDep
 ) -> Watchlist:

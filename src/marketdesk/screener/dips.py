@@ -68,6 +68,8 @@ def find_dips(
 ) -> list[Dip]:
     """Every symbol at least `threshold_pct` below its 52-week high, with the cause of its fall."""
     check_threshold(threshold_pct)
+    if adj_high.shape[0] == 0 or adj_high.shape[1] == 0:
+        return []  # no days (or no symbols) loaded: nothing can be below its high
     highs = adj_high[-YEAR:]
     closes = adj_close[-YEAR:]
     bench = benchmark[-YEAR:]

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from marketdesk.deps import CurrentUserDep, DeskDep, SessionDep
+from marketdesk.deps import CurrentUserDep, DeskDep, SessionDep, refusals
 from marketdesk.desk import Desk
 from marketdesk.screener.catalog import METRICS
 from marketdesk.screener.config import PRESETS
@@ -25,7 +25,7 @@ def _screener(desk: Desk) -> ScreenerService:
     return desk.screener
 
 
-@router.get("/screener", response_model=ScreenPageOut)
+@router.get("/screener", response_model=ScreenPageOut, responses=refusals(404, 422))
 async def get_screen(
     desk: DeskDep,
     session: SessionDep,
@@ -70,7 +70,7 @@ async def screener_options() -> ScreenerOptions:
     )
 
 
-@router.get("/research/{symbol}")
+@router.get("/research/{symbol}", responses=refusals(404))
 async def get_research(
     symbol: str,
     desk: DeskDep,
@@ -82,7 +82,7 @@ async def get_research(
     return await _screener(desk).research(session, symbol, preset=preset)
 
 
-@router.get("/dips", response_model=DipsOut)
+@router.get("/dips", response_model=DipsOut, responses=refusals(404, 422))
 async def get_dips(
     desk: DeskDep,
     session: SessionDep,
@@ -109,7 +109,7 @@ async def get_dips(
     )
 
 
-@router.get("/regime", response_model=RegimeOut)
+@router.get("/regime", response_model=RegimeOut, responses=refusals(404))
 async def get_regime(
     desk: DeskDep, session: SessionDep, user: CurrentUserDep, universe: Annotated[str, Query(max_length=80)] = "all"
 ) -> RegimeOut:

@@ -126,9 +126,10 @@ class AccountService:
                 [await self._account(repo, account_id, user)] if account_id else await repo.accounts(owner_id=user.id)
             )
             rows = [p for a in accounts for p in await repo.positions_for_account(a.id) if p.qty != 0]
+        marks = await self.market.prices({row.symbol for row in rows})
         out = []
         for row in rows:
-            mark = self.market.last_price(row.symbol)
+            mark = marks.get(row.symbol)
             out.append(
                 PositionView(
                     symbol=row.symbol, qty=row.qty, average_price=row.average_price, market_price=mark,
@@ -196,7 +197,7 @@ class AccountService:
         opening = dict(positions)
         for execution in executions:
             opening[execution.symbol] = opening.get(execution.symbol, Decimal(0)) - execution.side.sign * execution.qty
-        prices = {s: p for s in positions if (p := self.market.last_price(s)) is not None}
+        prices = await self.market.prices(positions)
         snapshot = compliance.AccountSnapshot(
             at=now, equity=balances.equity, executions=executions,
             opening_positions={s: q for s, q in opening.items() if q != 0}, prices=prices,

@@ -2,7 +2,9 @@
 
 - `recover`: at start-up, every order still `new` without a broker id (the process died between the outbox
   commit and the broker's answer) is looked up by its `client_order_id`: found → recorded; never received →
-  submitted again under the same id, which the broker deduplicates. Nothing is lost and nothing is doubled.
+  submitted again under the same id, which the broker deduplicates, with the outcomes of a submission (a
+  refusal is recorded as a rejection; an unreachable broker leaves it for the next start). Nothing is lost and
+  nothing is doubled.
 - `sync`: status polling for brokers that do not push: every working order's state and new fills.
 - `reconcile`: positions compared with the broker's. Each difference is recorded as a finding, corrected from
   the broker's truth, audited, and shown to the user (GET /api/v1/accounts/{id}/reconciliation).
@@ -19,7 +21,7 @@ from marketdesk.audit.service import AuditService
 from marketdesk.clock import Clock
 from marketdesk.db import Database
 from marketdesk.errors import MarketdeskError, NotFound
-from marketdesk.trading.broker import Broker
+from marketdesk.trading.broker import Broker, BrokerFill
 from marketdesk.trading.models import PositionRecord, ReconciliationFinding, TradingAccount
 from marketdesk.trading.repository import TradingRepository
 from marketdesk.trading.service import BrokerFor, OrderService, command_of
@@ -51,15 +53,17 @@ class Reconciler:
             stuck = [
                 o for o in await TradingRepository(session).working_for_account(account.id) if o.broker_order_id is None
             ]
-            commands = [command_of(o) for o in stuck]
+            commands = [(o.id, command_of(o)) for o in stuck]
         if not commands:
             return 0
         broker = await self.broker_for(account)
-        for command in commands:
+        for order_id, command in commands:
             known = await broker.order(client_order_id=command.client_order_id)
-            placed = known if known is not None else await broker.submit(command)
+            if known is None:  # a refusal or an unreachable broker is recorded as at submission, not raised
+                await self.orders.resend(account, broker, order_id, command)
+                continue
             fills = [f for f in await broker.fills() if f.client_order_id == command.client_order_id]
-            await self.orders.apply_update(account, placed, fills)
+            await self.orders.apply_update(account, known, fills)
         return len(commands)
 
     async def sync(self, account: TradingAccount) -> int:
@@ -122,6 +126,19 @@ class Reconciler:
                 )  # fmt: skip
                 findings.append(finding)
         return findings
+
+    async def record_fills(self, account_id: str, fills: list[BrokerFill]) -> None:
+        """Record fills a pushing broker reported (the paper venue's feed calls this), order by order."""
+        async with self.db.session() as session:
+            account = await session.get(TradingAccount, account_id)
+        if account is None:
+            return
+        broker = await self.broker_for(account)
+        for client_order_id in dict.fromkeys(f.client_order_id for f in fills):
+            update = await broker.order(client_order_id=client_order_id)
+            if update is not None:
+                mine = [f for f in fills if f.client_order_id == client_order_id]
+                await self.orders.apply_update(account, update, mine)
 
     async def reconcile_for(self, user: CurrentUser, account_id: str) -> list[Finding]:
         """`reconcile` on the caller's own account."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from dataclasses import replace as dataclass_replace
 from datetime import datetime, timedelta
@@ -31,7 +31,7 @@ from marketdesk.db import Database
 from marketdesk.errors import MarketdeskError, NotFound, Rejected, Temporary
 from marketdesk.kit.jsonutil import to_jsonable
 from marketdesk.trading import compliance, risk
-from marketdesk.trading.activity import Execution, OrderIntent, SessionCalendar, Side
+from marketdesk.trading.activity import Execution, OrderIntent, SessionCalendar, Side, trade_date
 from marketdesk.trading.broker import Broker, BrokerFill, BrokerOrder
 from marketdesk.trading.models import FillRecord, OrderEventRecord, OrderRecord, PositionRecord, TradingAccount
 from marketdesk.trading.orders import Bracket, OrderStatus, OrderType, SubmitOrder, TimeInForce, transition
@@ -53,9 +53,11 @@ class BrokerFor(Protocol):
 class MarketView(Protocol):
     """Last prices and asset classes, for valuing orders and positions."""
 
-    def last_price(self, symbol: str) -> Decimal | None: ...
+    async def prices(self, symbols: Iterable[str]) -> dict[str, Decimal]:
+        """The last price of each symbol that has one."""
+        ...
 
-    def asset_class(self, symbol: str) -> str | None: ...
+    async def asset_classes(self, symbols: Iterable[str]) -> dict[str, str]: ...
 
 
 Publish = Callable[[str, str, dict[str, Any]], Awaitable[None]]  # (owner_id, channel family, payload)
@@ -161,6 +163,7 @@ class OrderService:
             repo = TradingRepository(session)
             account = await self._account(repo, order.account_id, user)
             broker = await self.broker_for(account)
+            self._check_capabilities(broker, order)  # a preview refuses what submitting would refuse
             return await self._decide(repo, account, broker, order)
 
     async def submit(self, user: CurrentUser, order: SubmitOrder) -> OrderView:
@@ -196,10 +199,16 @@ class OrderService:
         if not decision.allowed:
             await self._publish(user.id, "denied", view)
             return view
-        return await self._send(account, broker, record.id, order, user.id)
+        sent = await self._send(account, broker, record.id, order, user.id)
+        return dataclass_replace(sent, preview=decision.to_dict())
+
+    async def resend(self, account: TradingAccount, broker: Broker, order_id: str, order: SubmitOrder) -> OrderView:
+        """Send an order the broker never received (recovery after a crash) with the outcomes of `submit`:
+        placed and recorded, refused (rejected with the broker's reason) or unreachable (left `new`)."""
+        return await self._send(account, broker, order_id, order, None)
 
     async def _send(
-        self, account: TradingAccount, broker: Broker, order_id: str, order: SubmitOrder, actor: str
+        self, account: TradingAccount, broker: Broker, order_id: str, order: SubmitOrder, actor: str | None
     ) -> OrderView:
         try:
             placed = await broker.submit(order)
@@ -235,8 +244,12 @@ class OrderService:
             if w.client_order_id != order.client_order_id
         ]
         symbols = {order.symbol, *positions}
-        prices = {s: p for s in symbols if (p := self.market.last_price(s)) is not None}
-        classes = {s: c for s in symbols if (c := self.market.asset_class(s)) is not None}
+        prices = await self.market.prices(symbols)
+        classes = await self.market.asset_classes(symbols)
+        limits = risk_from_json(account.risk_json)
+        recent: list[datetime] = []
+        if limits.max_orders_per_minute is not None:  # only the throttle reads them
+            recent = await repo.submissions_since(account.id, now - THROTTLE_WINDOW)
         context = risk.RiskContext(
             equity=broker_account.equity,
             now=now,
@@ -245,16 +258,19 @@ class OrderService:
             last_prices=prices,
             asset_class_of=classes,
             daily_pnl=broker_account.equity - broker_account.last_equity,
-            recent_order_times=await repo.submissions_since(account.id, now - THROTTLE_WINDOW),
+            recent_order_times=recent,
             working_orders=working,
         )
-        risk_decision = risk.check(order, context, risk_from_json(account.risk_json))
+        risk_decision = risk.check(order, context, limits)
         price = risk_decision.price
         cost = None if price is None else (price * order.qty).quantize(Decimal("0.01"))
         if not risk_decision.allowed:
             return Preview(order, False, price, cost, risk_decision, None, risk_decision.reasons)
-        fills = await repo.fills_for_account(account.id, since=now - COMPLIANCE_LOOKBACK)
-        executions = tuple(Execution(f.time, f.symbol, Side(f.side), f.qty, f.price) for f in fills)
+        settings = compliance_from_json(account.compliance_json)
+        executions: tuple[Execution, ...] = ()
+        if _reads_executions(settings, now, positions, prices, order.symbol):
+            fills = await repo.fills_for_account(account.id, since=now - COMPLIANCE_LOOKBACK)
+            executions = tuple(Execution(f.time, f.symbol, Side(f.side), f.qty, f.price) for f in fills)
         opening = dict(positions)
         for execution in executions:  # positions before the lookback: now less what the window added
             opening[execution.symbol] = opening.get(execution.symbol, Decimal(0)) - execution.side.sign * execution.qty
@@ -268,7 +284,6 @@ class OrderService:
             previous_close_equity=broker_account.last_equity,
             previous_close_maintenance=broker_account.last_maintenance_margin,
         )
-        settings = compliance_from_json(account.compliance_json)
         try:
             verdict = compliance.check(snapshot, order.intent(price), settings, self.calendar)
         except compliance.MissingPrice as exc:
@@ -390,9 +405,10 @@ class OrderService:
                     detail={"broker_order_id": update.broker_order_id, "status": update.status.value},
                 )  # fmt: skip
             known = await repo.fill_ids(account.id, [f.fill_id for f in fills])
-            for fill in fills:
-                if fill.fill_id in known or fill.client_order_id != record.client_order_id:
-                    continue
+            fresh = [f for f in fills if f.fill_id not in known and f.client_order_id == record.client_order_id]
+            if fresh and record.filled_qty > 0:
+                await self._count_recorded_fills(repo, account, record)
+            for fill in fresh:
                 await self._record_fill(repo, account, record, fill)
                 await self.audit.record(
                     session, "order.fill", actor_id=actor, target=record.id,
@@ -410,6 +426,21 @@ class OrderService:
             view = OrderView.of(record)
         await self._publish(account.owner_id, view.status, view)
         return view
+
+    async def _count_recorded_fills(
+        self, repo: TradingRepository, account: TradingAccount, record: OrderRecord
+    ) -> None:
+        """Count the order's filled quantity from its fills on record. A total taken on trust from an update
+        that came without its fills (a cancel that crossed a fill) would otherwise count those fills twice."""
+        recorded = [
+            f for f in await repo.fills_for_account(account.id, since=record.created_at) if f.order_id == record.id
+        ]
+        filled = sum((f.qty for f in recorded), Decimal(0))
+        if filled != record.filled_qty:
+            record.filled_qty = filled
+            record.average_fill_price = (
+                sum((f.qty * f.price for f in recorded), Decimal(0)) / filled if filled else None
+            )
 
     async def _record_fill(
         self, repo: TradingRepository, account: TradingAccount, record: OrderRecord, fill: BrokerFill
@@ -509,6 +540,27 @@ class OrderService:
     async def _publish(self, owner_id: str, kind: str, view: OrderView) -> None:
         if self.publish is not None:
             await self.publish(owner_id, ORDERS_CHANNEL, {"event": kind, "order": to_jsonable(view)})
+
+
+def _reads_executions(
+    settings: compliance.ComplianceSettings,
+    now: datetime,
+    positions: dict[str, Decimal],
+    prices: dict[str, Decimal],
+    symbol: str,
+) -> bool:
+    """Whether the compliance verdict can depend on the account's fills of the lookback window, which cost a
+    query that grows with the account's activity. It cannot when compliance is off, nor under intraday margin
+    without a daily cap when the order's symbol and every position have a market price: that policy then reads
+    only the positions (opening + fills = the positions now) and the marks (market prices win over fill
+    prices); see `compliance._intraday` and `margin.check`."""
+    policy = settings.policy.effective(trade_date(now))
+    if policy is compliance.Policy.OFF:
+        return False
+    if policy is compliance.Policy.INTRADAY_MARGIN and settings.cap_multiple is None:
+        held = {s for s, qty in positions.items() if qty != 0}
+        return not held | {symbol} <= prices.keys()
+    return True
 
 
 def _fields(order: SubmitOrder) -> dict[str, Any]:

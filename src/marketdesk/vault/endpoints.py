@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
-from marketdesk.deps import SessionDep
+from marketdesk.deps import SessionDep, refusals
 from marketdesk.vault.checks import KINDS
 from marketdesk.vault.schemas import SecretKindOut, SecretOut, SecretPut
 from marketdesk.vault.service import VaultService
@@ -50,7 +50,7 @@ def make_router(
         """Your secrets: names, providers and masked hints, never the values."""
         return [SecretOut.of(info) for info in await vault.list(session, user_id)]
 
-    @router.put("/secrets/{name}", response_model=SecretOut)
+    @router.put("/secrets/{name}", response_model=SecretOut, responses=refusals(403))
     async def put_secret(
         name: SecretName, body: SecretPut, user_id: writer, vault: vault_dep, session: SessionDep, request: Request
     ) -> SecretOut:
@@ -58,7 +58,7 @@ def make_router(
         info = await vault.put(session, user_id, name, body.value.get_secret_value(), ip=_client_ip(request))
         return SecretOut.of(info)
 
-    @router.delete("/secrets/{name}", status_code=204, response_class=Response)
+    @router.delete("/secrets/{name}", status_code=204, response_class=Response, responses=refusals(403, 404))
     async def delete_secret(
         name: SecretName, user_id: writer, vault: vault_dep, session: SessionDep, request: Request
     ) -> Response:

@@ -1,7 +1,7 @@
 """The IDOR matrix: every endpoint that touches user data × every role × two users. Nothing of user A can be
 read or changed by user B, whatever either's role (an admin manages accounts, not other people's data).
 
-User data today: watchlists (and the `watchlist:NAME` universes made from them, which the screener, dips and
+User data today: trading accounts, orders and positions; watchlists (and the `watchlist:NAME` universes made from them, which the screener, dips and
 regime also read), key-vault secrets, and sign-in sessions. `OPERATIONS` places every operation of the API, so
 a new endpoint cannot slip past this matrix. Each owner holds one of each; each intruder tries every read and write on them, then the
 owner's data is checked unchanged. On SQLite and PostgreSQL.
@@ -34,6 +34,8 @@ class Owner:
     watchlist: str
     session_id: str
     key: str
+    account_id: str
+    order_id: str
 
 
 @pytest.fixture
@@ -57,11 +59,22 @@ def make_owner(client: TestClient, admin: SignedIn, role: str) -> Owner:
     )
     put = client.put("/api/v1/vault/secrets/alpaca_key_id", json={"value": OWNER_KEYS[role]}, headers=user.headers)
     assert put.status_code == 200, put.text
+    opened = client.post("/api/v1/accounts", json={"name": f"Paper {role}"}, headers=user.headers)
+    assert opened.status_code == 201, opened.text
+    account_id = opened.json()["id"]
+    placed = client.post(
+        "/api/v1/orders",
+        json={"account_id": account_id, "symbol": "AAA", "side": "buy", "qty": "1"},
+        headers=user.headers,
+    )
+    assert placed.status_code == 201, placed.text
+    assert placed.json()["status"] == "accepted", placed.text  # working: no quote has come to fill it
+    order_id = placed.json()["id"]
     if role == "viewer":
         client.patch(f"/api/v1/admin/users/{user.id}", json={"role": "viewer"}, headers=admin.headers)
         user = login(client, email, "viewer")
     session_id = client.get("/api/v1/auth/me", headers=user.headers).json()["session_id"]
-    return Owner(user, name, session_id, OWNER_KEYS[role])
+    return Owner(user, name, session_id, OWNER_KEYS[role], account_id, order_id)
 
 
 def snapshot(client: TestClient, owner: Owner) -> tuple[object, ...]:
@@ -69,8 +82,19 @@ def snapshot(client: TestClient, owner: Owner) -> tuple[object, ...]:
     watchlist = client.get(f"/api/v1/watchlists/{owner.watchlist}", headers=headers)
     secrets = client.get("/api/v1/vault/secrets", headers=headers)
     me = client.get("/api/v1/auth/me", headers=headers)
-    assert watchlist.status_code == secrets.status_code == me.status_code == 200
-    return watchlist.json(), [(s["name"], s["hint"], s["updated_at"]) for s in secrets.json()], me.json()
+    account = client.get(f"/api/v1/accounts/{owner.account_id}/risk", headers=headers)
+    order = client.get(f"/api/v1/orders/{owner.order_id}", headers=headers)
+    assert watchlist.status_code == secrets.status_code == me.status_code == account.status_code == 200
+    assert order.status_code == 200
+    secret_rows = [(s["name"], s["hint"], s["updated_at"]) for s in secrets.json()]
+    return (
+        watchlist.json(),
+        secret_rows,
+        me.json(),
+        account.json(),
+        order.json(),
+        client.get("/api/v1/orders", headers=headers).json(),
+    )
 
 
 def attack(client: TestClient, owner: Owner, intruder: SignedIn) -> None:
@@ -100,6 +124,29 @@ def attack(client: TestClient, owner: Owner, intruder: SignedIn) -> None:
     assert delete.status_code in writes_refused, delete.text
     revoke = client.delete(f"/api/v1/auth/sessions/{owner.session_id}", headers=headers)
     assert revoke.status_code == 404, revoke.text  # a viewer manages its own sessions, never another's
+
+    # trading: the owner's account and order are not there for anyone else
+    account, order = owner.account_id, owner.order_id
+    for path in (f"/api/v1/accounts/{account}", f"/api/v1/accounts/{account}/risk",
+                 f"/api/v1/accounts/{account}/compliance", f"/api/v1/accounts/{account}/reconciliation",
+                 f"/api/v1/orders/{order}", f"/api/v1/positions?account_id={account}"):  # fmt: skip
+        assert client.get(path, headers=headers).status_code == 404, path
+    assert account not in str(client.get("/api/v1/accounts", headers=headers).json())
+    assert order not in str(client.get("/api/v1/orders", headers=headers).json())
+    assert account not in str(client.get("/api/v1/positions", headers=headers).json())
+    new_order = {"account_id": account, "symbol": "AAA", "side": "sell", "qty": "1"}
+    trading_writes = [
+        client.post("/api/v1/orders", json=new_order, headers=headers),
+        client.post("/api/v1/orders/preview", json=new_order, headers=headers),
+        client.delete(f"/api/v1/orders/{order}", headers=headers),
+        client.patch(f"/api/v1/orders/{order}", json={"qty": "2"}, headers=headers),
+        client.patch(f"/api/v1/accounts/{account}/risk", json={"max_position_pct": 90}, headers=headers),
+        client.patch(f"/api/v1/accounts/{account}/compliance", json={"policy": "off"}, headers=headers),
+        client.post(f"/api/v1/accounts/{account}/kill-switch", json={"on": True}, headers=headers),
+        client.post(f"/api/v1/accounts/{account}/reconcile", headers=headers),
+    ]
+    for response in trading_writes:
+        assert response.status_code in writes_refused, (response.request.url, response.text)
 
     # the same names used by the intruder act on the intruder's own data
     own = client.post("/api/v1/watchlists", json={"name": name, "symbols": ["CCC"]}, headers=headers)
@@ -158,6 +205,23 @@ OPERATIONS = {
     "GET /api/v1/audit": "admin",
     "GET /api/v1/audit/verify": "admin",
     "GET /api/v1/audit/export.csv": "admin",
+    "POST /api/v1/orders": "owned",
+    "POST /api/v1/orders/preview": "owned",
+    "GET /api/v1/orders": "owned",
+    "GET /api/v1/orders/{order_id}": "owned",
+    "DELETE /api/v1/orders/{order_id}": "owned",
+    "PATCH /api/v1/orders/{order_id}": "owned",
+    "GET /api/v1/positions": "owned",
+    "GET /api/v1/accounts": "owned",
+    "POST /api/v1/accounts": "self",
+    "GET /api/v1/accounts/{account_id}": "owned",
+    "GET /api/v1/accounts/{account_id}/risk": "owned",
+    "PATCH /api/v1/accounts/{account_id}/risk": "owned",
+    "POST /api/v1/accounts/{account_id}/kill-switch": "owned",
+    "GET /api/v1/accounts/{account_id}/compliance": "owned",
+    "PATCH /api/v1/accounts/{account_id}/compliance": "owned",
+    "GET /api/v1/accounts/{account_id}/reconciliation": "owned",
+    "POST /api/v1/accounts/{account_id}/reconcile": "owned",
     "GET /healthz": "public",
     "GET /readyz": "public",
     "GET /metrics": "public",

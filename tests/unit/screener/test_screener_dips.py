@@ -63,3 +63,8 @@ def test_every_cause_and_verdict_has_a_play(cause: DipCause) -> None:
     plays = {suggested_play(cause, v) for v in Verdict}
     assert len(plays) == 2  # one for good names, one for the rest
     assert all(p.endswith(".") for p in plays)
+
+
+def test_no_loaded_days_means_no_dips() -> None:
+    empty = np.empty((0, 3))
+    assert find_dips(("A", "B", "C"), empty, empty, np.empty(0), np.array(["X", "X", "Y"]), threshold_pct=5) == []

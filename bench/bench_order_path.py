@@ -1,0 +1,217 @@
+"""Benchmark the order path. Prints one JSON line per figure: {"bench": NAME, "value": X, "unit": U}.
+
+One order is what the desk does for a market order and its paper fill, in process through the services:
+`OrderService.submit` (idempotency, `broker.account()`, risk, compliance, the outbox commit, the venue's commit,
+the desk's record of the acceptance), then `PaperBroker.on_tick` for its symbol (the venue's fill, committed)
+and `Reconciler.record_fills` → `OrderService.apply_update` (the desk's fill, position and audit entries,
+committed), which is what the paper feed does with a fill. Every step commits before the next starts; the
+timer stops after the last commit.
+
+- order_path_p50_ms / order_path_p99_ms: SQLite in WAL mode (synchronous=NORMAL: a commit survives the process
+  dying, not the machine losing power), one account, orders one after another;
+- order_path_pg_p50_ms / order_path_pg_p99_ms: the same on PostgreSQL at 127.0.0.1:5432 (a scratch database,
+  created from `test` and dropped after; skipped, saying so, when the server is not there);
+- orders_per_s: orders one after another on SQLite, per second of wall time;
+- orders_per_s_concurrent: the same with CONCURRENT accounts, each placing its orders one after another, all
+  at once in one event loop (what a desk with several busy accounts does).
+
+Each run warms up first (WARMUP orders, not timed) and then times MEASURED orders. Symbols alternate, and
+buys and sells alternate, so positions stay small; the account's risk limits are loosened so that none is
+refused (a refusal would be a shorter path). With `--profile` a cProfile of the SQLite run goes to stderr.
+
+Run: .venv/bin/python bench/bench_order_path.py [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import os
+import pstats
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from benchkit import emit
+from marketdesk.accounts.roles import CurrentUser, Role
+from marketdesk.clock import SimClock
+from marketdesk.config import load_settings
+from marketdesk.desk import Desk, build_desk
+from marketdesk.marketdata.port import AssetClass, Quote, SymbolInfo
+from marketdesk.trading.activity import Side
+from marketdesk.trading.models import TradingAccount
+from marketdesk.trading.orders import SubmitOrder
+from marketdesk.trading.paper import PaperBroker
+
+WARMUP = 50
+MEASURED = 500
+CONCURRENT = 4  # accounts placing orders at once in the concurrent run
+SYMBOLS = ("AAA", "BBB", "CCC")
+PRICE = Decimal("100.00")
+START = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # a Friday, 10:00 New York: the session is open
+PG = ("127.0.0.1", 5432)
+PASSWORD = "violet trombone harbour 42"  # noqa: S105 (the benchmark's throwaway account)
+LOOSE = {"max_position_pct": None, "max_orders_per_minute": None, "allow_short": True}
+
+
+@dataclass
+class Trader:
+    """One account of the benchmark's user, and its paper broker."""
+
+    desk: Desk
+    user: CurrentUser
+    account_id: str
+    broker: PaperBroker
+    placed: int = 0
+
+    async def order(self) -> float:
+        """Place one market order and fill it at the venue; the milliseconds it took."""
+        desk, clock = self.desk, self.desk.clock
+        assert isinstance(clock, SimClock)
+        number = self.placed
+        self.placed += 1
+        symbol = SYMBOLS[number % len(SYMBOLS)]
+        side = Side.BUY if (number // len(SYMBOLS)) % 2 == 0 else Side.SELL
+        command = SubmitOrder(f"bench-{number}", self.account_id, symbol, side, Decimal(1))
+        started = time.perf_counter()
+        view = await desk.orders.submit(self.user, command)
+        clock.advance(timedelta(milliseconds=1))
+        fills = await self.broker.on_tick(symbol, PRICE, clock.now())
+        await desk.reconciler.record_fills(self.account_id, fills)
+        elapsed = (time.perf_counter() - started) * 1000
+        if view.status != "accepted" or len(fills) != 1:
+            raise SystemExit(f"order {command.client_order_id} was {view.status} ({view.reason}), fills {fills}")
+        return elapsed
+
+
+async def open_desk(folder: Path, database_url: str | None, accounts: int) -> tuple[Desk, list[Trader]]:
+    settings = load_settings(data_dir=folder, market_data=["files"], database_url=database_url)
+    desk = build_desk(settings, SimClock(START))
+    await desk.start()
+    await desk.paper_feed.stop()  # the benchmark shows the venue its prices itself
+    async with desk.db.session() as session:
+        created = await desk.accounts.create_user(session, "bench@example.com", PASSWORD, Role.ADMIN)
+    user = CurrentUser(created.id, created.email, Role.ADMIN, session_id="bench")
+    await desk.quotes.publish([Quote(s, desk.clock.now(), PRICE, volume=1_000_000) for s in SYMBOLS])
+    async with desk.db.session() as session:  # known instruments, as on a desk with market data
+        infos = [SymbolInfo(s, f"{s} Inc", AssetClass.EQUITY) for s in SYMBOLS]
+        await desk.market.load_bulk(session, source="bench", infos=infos)
+    traders = []
+    for index in range(accounts):
+        account_id = (await desk.trading_accounts.open(user, f"Bench {index}", risk=LOOSE))["id"]
+        async with desk.db.session() as session:
+            account = await session.get(TradingAccount, account_id)
+        assert account is not None
+        broker = await desk.brokers(account)
+        assert isinstance(broker, PaperBroker)
+        traders.append(Trader(desk, user, account_id, broker))
+    return desk, traders
+
+
+async def sequential(
+    folder: Path, database_url: str | None, profile: cProfile.Profile | None
+) -> tuple[list[float], float]:
+    """Per-order milliseconds of MEASURED orders one after another, and their wall time in seconds."""
+    desk, (trader,) = await open_desk(folder, database_url, 1)
+    try:
+        for _ in range(WARMUP):
+            await trader.order()
+        if profile is not None:
+            profile.enable()
+        started = time.perf_counter()
+        timings = [await trader.order() for _ in range(MEASURED)]
+        wall = time.perf_counter() - started
+        if profile is not None:
+            profile.disable()
+        return timings, wall
+    finally:
+        await desk.stop()
+
+
+async def concurrent(folder: Path) -> float:
+    """Orders per second with CONCURRENT accounts trading at once on SQLite."""
+    desk, traders = await open_desk(folder, None, CONCURRENT)
+    per_account = MEASURED // CONCURRENT
+    try:
+
+        async def run(trader: Trader, orders: int) -> None:
+            for _ in range(orders):
+                await trader.order()
+
+        await asyncio.gather(*(run(t, WARMUP // CONCURRENT) for t in traders))
+        started = time.perf_counter()
+        await asyncio.gather(*(run(t, per_account) for t in traders))
+        return per_account * CONCURRENT / (time.perf_counter() - started)
+    finally:
+        await desk.stop()
+
+
+def p99(timings: list[float]) -> float:
+    return statistics.quantiles(timings, n=100)[-1]
+
+
+def postgres_up() -> bool:
+    try:
+        with socket.create_connection(PG, timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+async def on_postgres() -> list[float] | None:
+    if not postgres_up():
+        print(
+            f"bench_order_path: PostgreSQL is not running at {PG[0]}:{PG[1]}; its figures are skipped", file=sys.stderr
+        )
+        return None
+    name = f"marketdesk_bench_{os.getpid()}"
+    admin = create_engine(f"postgresql+psycopg://{PG[0]}:{PG[1]}/test", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-order-pg-") as folder:
+            timings, _ = await sequential(Path(folder), f"postgresql://{PG[0]}:{PG[1]}/{name}", None)
+        return timings
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+async def main(profile: bool) -> None:
+    profiler = cProfile.Profile() if profile else None
+    with tempfile.TemporaryDirectory(prefix="bench-order-") as folder:
+        timings, wall = await sequential(Path(folder), None, profiler)
+    tenth = MEASURED // 10
+    print(
+        f"bench_order_path: SQLite p50 of the first {tenth} measured orders {statistics.median(timings[:tenth]):.2f} ms, "
+        f"of the last {tenth} {statistics.median(timings[-tenth:]):.2f} ms",
+        file=sys.stderr,
+    )
+    emit("order_path_p50_ms", statistics.median(timings), "ms")
+    emit("order_path_p99_ms", p99(timings), "ms")
+    pg = await on_postgres()
+    if pg is not None:
+        emit("order_path_pg_p50_ms", statistics.median(pg), "ms")
+        emit("order_path_pg_p99_ms", p99(pg), "ms")
+    emit("orders_per_s", MEASURED / wall, "orders/s")
+    with tempfile.TemporaryDirectory(prefix="bench-order-many-") as folder:
+        emit("orders_per_s_concurrent", await concurrent(Path(folder)), "orders/s")
+    if profiler is not None:
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(40)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Benchmark the order path (submit → risk → compliance → fill).")
+    parser.add_argument("--profile", action="store_true", help="cProfile the SQLite run (to stderr)")
+    asyncio.run(main(parser.parse_args().profile))

@@ -1,0 +1,416 @@
+"""The trade page in real Chromium against a real desk server: opening a paper account, a previewed market buy
+that fills live, a risk denial with its reason, a confirmed cancel, the kill switch, what a viewer sees, and the
+page's order subscription. The e2e desk's simulated market is always open and ticks every 0.5 s, so a market
+order fills within a couple of seconds.
+
+The admin's browser (`page`) trades on the admin's own first account; every other test makes a trader of its
+own over the API, so no test depends on what another one left behind."""
+
+from __future__ import annotations
+
+import math
+import re
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Locator, Page, Request, expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+PASSWORD = "amber quarry lantern 61"  # noqa: S105 (throwaway accounts of the test desk)
+GAUGE = "marketdesk_web_order_streams"
+FILL_TIMEOUT_MS = 15_000
+
+SignedInBrowser = Callable[[str, str], Page]
+
+
+@dataclass
+class Trader:
+    """A user of the test desk with a paper account, and an API client signed in as them."""
+
+    email: str
+    user_id: str
+    account_id: str
+    client: httpx.Client
+
+
+def wait_connected(page: Page) -> None:
+    """Wait for NiceGUI's websocket handshake: from then on, clicks reach the server."""
+    page.wait_for_function("() => window.did_handshake === true")
+
+
+def open_trade(page: Page) -> None:
+    page.goto("/trade")
+    wait_connected(page)
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.2)
+
+
+def equities(api: httpx.Client) -> list[str]:
+    """The equities of the admin's first watchlist (the simulated market's, seeded), in its order."""
+    symbols = api.get("/api/v1/watchlists").json()[0]["symbols"]
+    found = [s for s in symbols if api.get(f"/api/v1/symbols/{s}").json()["symbol"]["asset_class"] == "equity"]
+    assert found, f"no equity among {symbols}"
+    return found
+
+
+@pytest.fixture
+def make_trader(api: httpx.Client, desk_url: str) -> Iterator[Callable[..., Trader]]:
+    """`make_trader(kind=..., policy=...)`: a new trader with a paper account opened over the API."""
+    clients: list[httpx.Client] = []
+
+    def make(*, kind: str = "margin", policy: str = "auto") -> Trader:
+        email = f"trader.{secrets.token_hex(4)}@example.com"
+        created = api.post("/api/v1/admin/users", json={"email": email, "password": PASSWORD, "role": "trader"})
+        assert created.status_code == 201, created.text
+        signed_in = httpx.post(f"{desk_url}/api/v1/auth/login", json={"email": email, "password": PASSWORD}, timeout=10)
+        assert signed_in.status_code == 200, signed_in.text
+        client = httpx.Client(
+            base_url=desk_url, headers={"Authorization": f"Bearer {signed_in.json()['access_token']}"}, timeout=10.0
+        )
+        clients.append(client)
+        opened = client.post("/api/v1/accounts", json={"name": "Paper", "kind": kind, "policy": policy})
+        assert opened.status_code == 201, opened.text
+        return Trader(email, str(created.json()["id"]), str(opened.json()["id"]), client)
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+def ticket_look_up(page: Page, symbol: str) -> Decimal:
+    """Type `symbol` in the ticket and read the last trade the ticket shows under it."""
+    page.get_by_test_id("ticket-symbol").fill(symbol)
+    page.get_by_test_id("ticket-symbol").press("Enter")
+    last = page.get_by_test_id("ticket-last")
+    expect(last).to_have_attribute("data-last", re.compile(r"^\d+(\.\d+)?$"))
+    return Decimal(str(last.get_attribute("data-last")))
+
+
+def preview(page: Page, *, allowed: bool) -> Locator:
+    page.get_by_test_id("ticket-preview").click()
+    headline = page.get_by_test_id("preview-headline")
+    expect(headline).to_have_attribute("data-allowed", "true" if allowed else "false")
+    return headline
+
+
+def submit(page: Page, outcome: str) -> str:
+    expect(page.get_by_test_id("ticket-submit")).to_be_enabled()
+    page.get_by_test_id("ticket-submit").click()
+    result = page.get_by_test_id("ticket-result")
+    expect(result).to_have_attribute("data-outcome", outcome)
+    return result.inner_text()
+
+
+def choose(page: Page, group: str, label: str) -> None:
+    page.get_by_test_id(group).get_by_role("button", name=label, exact=True).click()
+
+
+def order_rows(page: Page) -> Locator:
+    return page.locator("[data-testid=order-row]")
+
+
+def confirm(page: Page, question: str, *, ok: bool) -> None:
+    dialog = page.locator(".q-dialog").filter(has=page.get_by_test_id("trade-confirm-question"))
+    expect(dialog.get_by_test_id("trade-confirm-question")).to_contain_text(question)
+    dialog.get_by_test_id("trade-confirm-ok" if ok else "trade-confirm-keep").click()
+    expect(dialog).to_be_hidden()
+
+
+def orders(client: httpx.Client) -> list[dict[str, Any]]:
+    answer = client.get("/api/v1/orders")
+    assert answer.status_code == 200, answer.text
+    return list(answer.json())
+
+
+def gauge(desk_url: str) -> float:
+    found = re.search(rf"^{GAUGE} (\S+)$", httpx.get(f"{desk_url}/metrics", timeout=5.0).text, re.MULTILINE)
+    assert found is not None, f"{GAUGE} is missing from /metrics"
+    return float(found.group(1))
+
+
+def test_a_trader_opens_a_paper_account_previews_a_market_buy_and_watches_it_fill(
+    page: Page, api: httpx.Client, screenshots: Path
+) -> None:
+    assert api.get("/api/v1/accounts").json() == [], "the admin must come to the trade page without an account"
+    api_calls: list[str] = []
+
+    def note(request: Request) -> None:
+        if "/api/" in request.url:
+            api_calls.append(request.url)
+
+    page.on("request", note)
+    open_trade(page)
+    expect(page).to_have_title("Trade · marketdesk")
+    expect(page.get_by_test_id("nav-trade")).to_be_visible()
+    expect(page.get_by_test_id("trade-empty")).to_contain_text("You have no trading account yet")
+
+    page.get_by_test_id("empty-open-account").click()
+    expect(page.get_by_test_id("account-state")).to_have_text("ACTIVE")
+    expect(page.get_by_test_id("balance-equity")).to_have_text("$100,000.00")
+    expect(page.get_by_test_id("blotter-empty")).to_be_visible()
+    expect(page.get_by_test_id("positions-empty")).to_be_visible()
+    accounts = api.get("/api/v1/accounts").json()
+    assert [(a["name"], a["broker"], a["state"]) for a in accounts] == [("Paper", "paper", "active")]
+
+    symbol = equities(api)[0]
+    last = ticket_look_up(page, symbol)
+    qty = max(1, int(3000 // last))  # about $3,000: well inside 10% of $100,000
+    page.get_by_test_id("ticket-qty").fill(str(qty))
+    expect(page.get_by_test_id("ticket-submit")).to_be_disabled()  # no submitting before a preview
+    expect(preview(page, allowed=True)).to_contain_text(f"Allowed: BUY {qty} {symbol} at market (day)")
+    price = Decimal(page.get_by_test_id("preview-price").inner_text().replace(",", ""))
+    cost = Decimal(page.get_by_test_id("preview-cost").inner_text().removeprefix("$").replace(",", ""))
+    assert abs(cost - price * qty) <= Decimal("0.005") * qty, (cost, price, qty)  # the price is shown rounded
+    expect(page.get_by_test_id("preview-risk")).to_have_attribute("data-passed", "true")
+    checks = page.get_by_test_id("preview-check")
+    names = {str(c.get_attribute("data-check")): c.get_attribute("data-passed") for c in checks.all()}
+    assert names == {"trading_state": "true", "throttle": "true", "short_selling": "true", "position_pct": "true"}
+    expect(page.get_by_test_id("preview-policy")).to_have_text("Intraday margin")  # auto, after 2026-06-04
+    expect(page.get_by_test_id("preview-compliance-reason")).to_contain_text("Allowed")
+    assert orders(api) == []  # a preview places nothing
+
+    text = submit(page, "placed")
+    assert re.match(rf"(Accepted|Filled): BUY {qty} {symbol} at market \(day\)", text), text
+    row = order_rows(page).first
+    # the fill is pushed to the open page: no reload, no polling
+    expect(row).to_have_attribute("data-status", "filled", timeout=FILL_TIMEOUT_MS)
+    expect(row.locator("[data-field=filled]")).to_have_text(str(qty))
+    [placed] = orders(api)
+    assert (placed["status"], placed["filled_qty"]) == ("filled", str(qty))
+    average = Decimal(placed["average_fill_price"])
+    expect(row.locator("[data-field=avg_price]")).to_have_text(f"{average:,.2f}")
+    position = page.locator(f'[data-testid=position-row][data-symbol="{symbol}"]')
+    expect(position.locator("[data-field=qty]")).to_have_text(str(qty))
+    expect(position.locator("[data-field=avg_price]")).to_have_text(f"{average:,.2f}")
+    expect(position.locator("[data-field=market_value]")).to_have_text(re.compile(r"^\$\d"))
+    requirement = page.locator("[data-testid=compliance-value][data-label='Margin requirement']")
+    expect(requirement).not_to_have_text("$0.00")  # the position now needs margin
+    expect(page.get_by_test_id("ticket-submit")).to_be_disabled()  # the next order needs its own preview
+    preview(page, allowed=True)
+    expect(page.locator(".q-notification")).to_have_count(0, timeout=10_000)  # the toasts have gone
+    page.screenshot(path=str(screenshots / "trade.png"), full_page=True)
+    assert api_calls == [], f"the page called the API from the browser: {api_calls}"
+
+
+def test_an_order_worth_over_10_percent_of_equity_is_denied_with_its_reason(
+    make_trader: Callable[..., Trader], signed_in_browser: SignedInBrowser, api: httpx.Client
+) -> None:
+    trader = make_trader()
+    page = signed_in_browser(trader.email, PASSWORD)
+    open_trade(page)
+    symbol = equities(api)[1]
+    last = ticket_look_up(page, symbol)
+    qty = math.ceil(20000 / last)  # about 20% of the $100,000 paper equity
+    page.get_by_test_id("ticket-qty").fill(str(qty))
+
+    preview(page, allowed=False)
+    expect(page.get_by_test_id("preview-risk")).to_have_attribute("data-passed", "false")
+    reason = page.get_by_test_id("preview-risk-reason")
+    expect(reason).to_have_text(re.compile(rf"^Would make {symbol} \d+\.\d+% of equity .*; your limit is 10%\.$"))
+    expect(page.locator("[data-testid=preview-check][data-check=position_pct]")).to_have_attribute(
+        "data-passed", "false"
+    )
+    expect(page.get_by_test_id("preview-compliance")).to_have_attribute("data-passed", "none")
+    expect(page.get_by_test_id("preview-compliance-reason")).to_have_text(
+        "Not asked: the risk engine refused the order first."
+    )
+
+    text = submit(page, "refused")
+    assert re.match(rf"Rejected: BUY {qty} {symbol} at market \(day\)\. Would make {symbol} .* of equity", text), text
+    row = order_rows(page).first
+    expect(row).to_have_attribute("data-status", "rejected")
+    expect(row.locator("[data-field=reason]")).to_contain_text(f"would make {symbol}")
+    [denied] = orders(trader.client)
+    assert denied["status"] == "rejected"
+    assert re.search(rf"would make {symbol} \d+\.\d+% of equity", denied["reason"]), denied["reason"]
+    expect(row.locator("[data-field=reason]")).to_have_text(denied["reason"])
+    expect(page.get_by_test_id("cancel-order")).to_have_count(0)  # a denied order has nothing to cancel
+
+
+def test_a_resting_limit_order_is_cancelled_only_after_confirmation(
+    make_trader: Callable[..., Trader], signed_in_browser: SignedInBrowser, api: httpx.Client
+) -> None:
+    trader = make_trader()
+    page = signed_in_browser(trader.email, PASSWORD)
+    open_trade(page)
+    symbol = equities(api)[2]
+    last = ticket_look_up(page, symbol)
+    limit = (last * Decimal("0.93")).quantize(Decimal("0.01"))  # 7% under the market: inside the 10% collar
+    choose(page, "ticket-type", "Limit")
+    choose(page, "ticket-tif", "GTC")
+    expect(page.get_by_test_id("ticket-stop")).to_be_hidden()
+    page.get_by_test_id("ticket-limit").fill(str(limit))
+    page.get_by_test_id("ticket-qty").fill("2")
+    preview(page, allowed=True)
+    expect(page.locator("[data-testid=preview-check][data-check=price_collar]")).to_have_attribute(
+        "data-passed", "true"
+    )
+    text = submit(page, "placed")
+    assert text.startswith(f"Accepted: BUY 2 {symbol} limit {limit:,.2f} (gtc)"), text
+
+    row = order_rows(page).first
+    expect(row).to_have_attribute("data-status", "accepted")
+    order_id = str(row.get_attribute("data-order"))
+    row.get_by_test_id("cancel-order").click()
+    confirm(page, f"Cancel BUY 2 {symbol} limit {limit:,.2f} (gtc)?", ok=False)
+    expect(row).to_have_attribute("data-status", "accepted")
+    assert trader.client.get(f"/api/v1/orders/{order_id}").json()["order"]["status"] == "accepted"
+
+    row.get_by_test_id("cancel-order").click()
+    confirm(page, "Cancel BUY 2", ok=True)
+    expect(order_rows(page).first).to_have_attribute("data-status", "canceled")
+    expect(page.get_by_test_id("cancel-order")).to_have_count(0)
+    assert trader.client.get(f"/api/v1/orders/{order_id}").json()["order"]["status"] == "canceled"
+
+
+def test_the_kill_switch_halts_new_orders_until_it_is_turned_off(
+    make_trader: Callable[..., Trader], signed_in_browser: SignedInBrowser, api: httpx.Client
+) -> None:
+    trader = make_trader(kind="cash")
+    page = signed_in_browser(trader.email, PASSWORD)
+    open_trade(page)
+    expect(page.get_by_test_id("compliance-policy")).to_have_attribute("data-policy", "cash-account")
+    expect(page.locator("[data-testid=compliance-value][data-label='Settled cash']")).to_have_text("$100,000.00")
+    state = page.get_by_test_id("account-state")
+    expect(state).to_have_text("ACTIVE")
+    expect(page.get_by_test_id("kill-switch-off")).to_be_hidden()
+
+    page.get_by_test_id("kill-switch-on").click()
+    confirm(page, "Turn the kill switch on for Paper?", ok=False)
+    expect(state).to_have_text("ACTIVE")
+    assert trader.client.get(f"/api/v1/accounts/{trader.account_id}").json()["state"] == "active"
+
+    page.get_by_test_id("kill-switch-on").click()
+    confirm(page, "Turn the kill switch on for Paper?", ok=True)
+    expect(state).to_have_text("HALTED")
+    expect(state).to_have_attribute("data-state", "halted")
+    expect(page.get_by_test_id("account-state-reason")).to_have_text("kill switch on")
+    expect(page.get_by_test_id("kill-switch-on")).to_be_hidden()
+    assert trader.client.get(f"/api/v1/accounts/{trader.account_id}").json()["state"] == "halted"
+
+    symbol = equities(api)[0]
+    ticket_look_up(page, symbol)
+    page.get_by_test_id("ticket-qty").fill("1")
+    preview(page, allowed=False)
+    expect(page.get_by_test_id("preview-risk-reason")).to_have_text("The kill switch is on: only cancels pass.")
+    text = submit(page, "refused")
+    assert text == f"Rejected: BUY 1 {symbol} at market (day). The kill switch is on: only cancels pass.", text
+    expect(order_rows(page).first.locator("[data-field=reason]")).to_have_text(
+        "the kill switch is on: only cancels pass"
+    )
+
+    page.get_by_test_id("kill-switch-off").click()
+    confirm(page, "Turn the kill switch off for Paper?", ok=True)
+    expect(state).to_have_text("ACTIVE")
+    assert trader.client.get(f"/api/v1/accounts/{trader.account_id}").json()["state"] == "active"
+    preview(page, allowed=True)
+
+
+def test_a_viewer_sees_orders_positions_and_compliance_but_no_trading_controls(
+    make_trader: Callable[..., Trader], signed_in_browser: SignedInBrowser, api: httpx.Client
+) -> None:
+    trader = make_trader(policy="legacy-pdt")
+    symbol = equities(api)[1]
+    bought = trader.client.post(
+        "/api/v1/orders", json={"account_id": trader.account_id, "symbol": symbol, "side": "buy", "qty": "1"}
+    )
+    assert bought.status_code == 201, bought.text
+    last = Decimal(api.get(f"/api/v1/quotes/{symbol}").json()["last"])
+    resting = trader.client.post(
+        "/api/v1/orders",
+        json={"account_id": trader.account_id, "symbol": symbol, "side": "buy", "qty": "1", "type": "limit",
+              "limit_price": str((last * Decimal("0.93")).quantize(Decimal("0.01"))), "time_in_force": "gtc"},
+    )  # fmt: skip
+    assert resting.json()["status"] == "accepted", resting.text
+    wait_until(lambda: trader.client.get(f"/api/v1/orders/{bought.json()['id']}").json()["order"]["status"] == "filled")
+
+    # as a trader, the same account offers every control
+    as_trader = signed_in_browser(trader.email, PASSWORD)
+    open_trade(as_trader)
+    for control in ("ticket-submit", "ticket-preview", "kill-switch-on", "cancel-order", "new-account"):
+        expect(as_trader.get_by_test_id(control)).to_be_visible()
+
+    demoted = api.patch(f"/api/v1/admin/users/{trader.user_id}", json={"role": "viewer"})
+    assert demoted.status_code == 200, demoted.text
+    # the page the trader left open still shows its controls, but its handlers read the role again and refuse
+    as_trader.get_by_test_id("cancel-order").click()
+    confirm(as_trader, "Cancel BUY 1", ok=True)
+    expect(as_trader.locator(".q-notification")).to_contain_text("Viewers cannot trade; you are a viewer.")
+    assert trader.client.get(f"/api/v1/orders/{resting.json()['id']}").json()["order"]["status"] == "accepted"
+    viewer = signed_in_browser(trader.email, PASSWORD)
+    open_trade(viewer)
+    expect(viewer.get_by_test_id("user-role")).to_have_text("viewer")
+    expect(viewer.get_by_test_id("account-state")).to_have_text("ACTIVE")
+    expect(order_rows(viewer)).to_have_count(2)
+    expect(viewer.locator("[data-testid=order-row][data-status=filled]")).to_have_count(1)
+    expect(viewer.locator("[data-testid=order-row][data-status=accepted]")).to_have_count(1)
+    expect(viewer.locator(f'[data-testid=position-row][data-symbol="{symbol}"] [data-field=qty]')).to_have_text("1")
+    expect(viewer.get_by_test_id("compliance-policy")).to_have_attribute("data-policy", "legacy-pdt")
+    expect(viewer.locator("[data-testid=compliance-value][data-label='Day trades used']")).to_have_text("0 of 3")
+    expect(viewer.get_by_test_id("viewer-notice")).to_be_visible()
+    for control in (
+        "ticket-section", "ticket-submit", "ticket-preview", "cancel-order", "kill-switch-on", "kill-switch-off",
+        "new-account",
+    ):  # fmt: skip
+        expect(viewer.get_by_test_id(control)).to_have_count(0)
+
+    # a viewer with no account is told why there is no button to open one
+    newcomer = f"viewer.{secrets.token_hex(4)}@example.com"
+    made = api.post("/api/v1/admin/users", json={"email": newcomer, "password": PASSWORD, "role": "viewer"})
+    assert made.status_code == 201, made.text
+    empty = signed_in_browser(newcomer, PASSWORD)
+    open_trade(empty)
+    expect(empty.get_by_test_id("trade-empty")).to_contain_text("Viewers cannot open one")
+    expect(empty.get_by_test_id("empty-open-account")).to_have_count(0)
+
+
+def test_a_second_account_opens_from_the_dialog_and_the_picker_switches_between_them(
+    make_trader: Callable[..., Trader], signed_in_browser: SignedInBrowser
+) -> None:
+    trader = make_trader()
+    page = signed_in_browser(trader.email, PASSWORD)
+    open_trade(page)
+    picker = page.get_by_test_id("account-picker")
+    expect(picker).to_contain_text("Paper · paper margin")
+    expect(page.get_by_test_id("compliance-policy")).to_have_attribute("data-policy", "intraday-margin")
+
+    page.get_by_test_id("new-account").click()
+    dialog = page.locator(".q-dialog").filter(has=page.get_by_test_id("dialog-name"))
+    expect(dialog.get_by_test_id("dialog-name")).to_have_value("Paper 2")  # a name the trader has not taken
+    dialog.get_by_test_id("dialog-kind").click()
+    page.get_by_role("option", name="Cash", exact=True).click()
+    dialog.get_by_test_id("dialog-open-account").click()
+    expect(dialog).to_be_hidden()
+    expect(picker).to_contain_text("Paper 2 · paper cash")
+    expect(page.get_by_test_id("compliance-policy")).to_have_attribute("data-policy", "cash-account")
+    names = {a["name"]: a["kind"] for a in trader.client.get("/api/v1/accounts").json()}
+    assert names == {"Paper": "margin", "Paper 2": "cash"}
+
+    open_trade(page)  # the browser remembers the account it last traded (not the first one, the default)
+    expect(picker).to_contain_text("Paper 2 · paper cash")
+    picker.click()
+    page.get_by_role("option", name="Paper · paper margin", exact=True).click()
+    expect(picker).to_contain_text("Paper · paper margin")
+    expect(page.get_by_test_id("compliance-policy")).to_have_attribute("data-policy", "intraday-margin")
+
+
+def test_the_order_subscription_opens_with_the_page_and_closes_when_it_goes(page: Page, desk_url: str) -> None:
+    wait_until(lambda: gauge(desk_url) == 0)  # the pages of earlier tests have gone
+    open_trade(page)
+    wait_until(lambda: gauge(desk_url) == 1)
+    page.context.close()
+    # NiceGUI deletes the client after its reconnect timeout; the page's subscription is then closed
+    wait_until(lambda: gauge(desk_url) == 0)
