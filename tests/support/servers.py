@@ -18,7 +18,7 @@ import httpx
 
 from support.auth import PASSWORD
 
-START_TIMEOUT_S = 120.0
+START_TIMEOUT_S = 240.0  # two desks storing their markets while the other xdist worker runs flat out
 
 
 def free_port() -> int:

@@ -28,6 +28,9 @@ def desk(tmp_path: Path, clock: SimClock, database: Database) -> Desk:
 @pytest.fixture
 def client(desk: Desk) -> Iterator[TestClient]:
     with TestClient(create_app(desk=desk, web=False)) as test_client:
+        # the tests show the paper venue each quote themselves (`tick`), so the desk's own feed loop must not
+        # race them for it
+        test_client.portal.call(desk.paper_feed.stop)  # type: ignore[union-attr]
         yield test_client
 
 
