@@ -23,7 +23,7 @@ from marketdesk.web.forms import Problem, password_rules
 from marketdesk.web.identity import identify_page
 from marketdesk.web.layout import DARK_MODE_KEY, simulated_badge
 from marketdesk.web.registry import public_page
-from marketdesk.web.session import LOGIN_PATH, REGISTER_PATH, call_api, login_url, safe_next
+from marketdesk.web.session import LOGIN_PATH, REGISTER_PATH, ApiAnswer, call_api, login_url, safe_next
 
 AUTH_API = "/api/v1/auth"
 
@@ -96,6 +96,21 @@ async def register_page(desk: Desk) -> None:
                 ui.link("Sign in", login_url(target)).props("data-testid=to-login")
 
 
+async def _send(form: SignInForm | RegisterForm, action: str, body: dict[str, str]) -> ApiAnswer | None:
+    """POST `body` to the auth endpoint `action` from the browser, once at a time per form, with the button
+    showing it is busy; None when a call is already under way."""
+    if form.busy:
+        return None
+    form.busy = True
+    form.problem.clear()
+    form.button.props("loading")
+    try:
+        return await call_api("POST", f"{AUTH_API}/{action}", body)
+    finally:
+        form.busy = False
+        form.button.props(remove="loading")
+
+
 class SignInForm:
     """Email and password; the browser signs in, and the page goes on to `target`."""
 
@@ -119,16 +134,9 @@ class SignInForm:
         if not email or not password:
             self.problem.show("type your email and your password")
             return
-        if self.busy:
+        answer = await _send(self, "login", {"email": email, "password": password})
+        if answer is None:
             return
-        self.busy = True
-        self.problem.clear()
-        self.button.props("loading")
-        try:
-            answer = await call_api("POST", f"{AUTH_API}/login", {"email": email, "password": password})
-        finally:
-            self.busy = False
-            self.button.props(remove="loading")
         if answer.ok:
             ui.navigate.to(self.target)
             return
@@ -170,16 +178,9 @@ class RegisterForm:
         if password != (self.repeat.value or ""):
             self.problem.show("the two passwords differ: type the same one twice")
             return
-        if self.busy:
+        answer = await _send(self, "register", {"email": email, "password": password})
+        if answer is None:
             return
-        self.busy = True
-        self.problem.clear()
-        self.button.props("loading")
-        try:
-            answer = await call_api("POST", f"{AUTH_API}/register", {"email": email, "password": password})
-        finally:
-            self.busy = False
-            self.button.props(remove="loading")
         if answer.ok:
             ui.navigate.to(self.target)
             return
