@@ -11,6 +11,9 @@ timer stops after the last commit.
   dying, not the machine losing power), one account, orders one after another;
 - order_path_pg_p50_ms / order_path_pg_p99_ms: the same on PostgreSQL at 127.0.0.1:5432 (a scratch database,
   created from `test` and dropped after; skipped, saying so, when the server is not there);
+- order_path_aiosqlite_p50_ms / order_path_aiosqlite_p99_ms: the same SQLite run through aiosqlite (a worker
+  thread per connection) instead of the desk's inline driver (`marketdesk.sqlite_driver`): the baseline the
+  driver is measured against, in the same run;
 - orders_per_s: orders one after another on SQLite, per second of wall time;
 - orders_per_s_concurrent: the same with CONCURRENT accounts, each placing its orders one after another, all
   at once in one event loop (what a desk with several busy accounts does).
@@ -200,6 +203,10 @@ async def main(profile: bool) -> None:
     )
     emit("order_path_p50_ms", statistics.median(timings), "ms")
     emit("order_path_p99_ms", p99(timings), "ms")
+    with tempfile.TemporaryDirectory(prefix="bench-order-aiosqlite-") as folder:
+        baseline, _ = await sequential(Path(folder), f"sqlite+aiosqlite:///{folder}/marketdesk.db", None)
+    emit("order_path_aiosqlite_p50_ms", statistics.median(baseline), "ms")
+    emit("order_path_aiosqlite_p99_ms", p99(baseline), "ms")
     pg = await on_postgres()
     if pg is not None:
         emit("order_path_pg_p50_ms", statistics.median(pg), "ms")

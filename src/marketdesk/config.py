@@ -63,6 +63,11 @@ class Settings(BaseSettings):
         default=True, description="run the live quote stream in this process (with several workers, run it in one)"
     )
     real_hours: bool = Field(default=False, description="follow XNYS hours instead of an always-open sim session")
+    allow_live_trading: bool = Field(
+        default=False,
+        description="let users open live (real-money) Alpaca accounts; each still needs its owner's typed "
+        "confirmation before the first order goes out",
+    )
     market_data: list[ProviderName] = Field(
         default_factory=lambda: list[ProviderName](["sim"]), description="fallback chain, first wins"
     )
@@ -105,7 +110,7 @@ class Settings(BaseSettings):
         """The database URL in force: the configured one, or SQLite in the data dir."""
         if self.database_url:
             return self.database_url
-        return f"sqlite+aiosqlite:///{self.data_dir / 'marketdesk.db'}"
+        return f"sqlite:///{self.data_dir / 'marketdesk.db'}"
 
     @property
     def bar_store_dir(self) -> Path:

@@ -1,6 +1,7 @@
 """Queries of the audit log: the only place with SQL for `audit_log`. Takes a session; never commits.
 
-The log is append-only: this module has no UPDATE or DELETE of an entry.
+The log is append-only: this module changes no entry and deletes none (taking SQLite's write lock sets one
+column of the last entry to its own value, which changes nothing).
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import false, func, select, text, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from marketdesk.audit.models import AuditEntry
@@ -30,34 +32,50 @@ _CHAIN_COLUMNS = (
 )
 
 
+def lock_and_tail(session: Session) -> tuple[int, str] | None:
+    """Take the log's append lock until the transaction ends and read the last entry's (seq, hash), or None
+    when the log is empty; so two appends never fork the chain. Runs inside the commit (a sync session).
+
+    PostgreSQL: a transaction-level advisory lock, then the tail (a later statement, so its snapshot sees
+    every entry committed before the lock was granted). SQLite: one statement that both takes the database's
+    single write lock and returns the tail: the last entry's `ip` set to itself (nothing changes; an
+    UPDATE is how SQLite is asked for its write lock, which it holds until the commit).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
+        row = session.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).first()
+    else:
+        last = select(func.max(AuditEntry.seq)).scalar_subquery()
+        statement = (
+            update(AuditEntry)
+            .where(AuditEntry.seq == last)
+            .values(ip=AuditEntry.ip)
+            .returning(AuditEntry.seq, AuditEntry.hash)
+            .execution_options(synchronize_session=False)
+        )
+        row = session.execute(statement).first()
+    return None if row is None else (int(row.seq), str(row.hash))
+
+
+def insert_entries(session: Session, entries: Sequence[AuditEntry]) -> None:
+    """Write chained entries in one statement (inside the commit, under the append lock)."""
+    session.execute(
+        insert(AuditEntry),
+        [
+            {
+                "seq": e.seq, "ts": e.ts, "actor_id": e.actor_id, "action": e.action, "target": e.target,
+                "detail": e.detail, "ip": e.ip, "prev_hash": e.prev_hash, "hash": e.hash,
+            }
+            for e in entries
+        ],
+    )  # fmt: skip
+
+
 class AuditRepository:
     """SQL for the audit log, scoped to one session."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    async def lock_for_append(self) -> None:
-        """Hold the log's append lock until the transaction ends, so two appends never fork the chain.
-
-        PostgreSQL: a transaction-level advisory lock. SQLite: a no-op UPDATE, which takes the database's
-        single write lock now (waiting up to the busy timeout) instead of at the INSERT, after the tail
-        was read; SQLite allows one writer at a time, so the tail cannot change until we commit.
-        """
-        if self.session.get_bind().dialect.name == "postgresql":
-            await self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
-        else:
-            await self.session.execute(update(AuditEntry).where(false()).values(seq=AuditEntry.seq))
-
-    async def tail(self) -> tuple[int, str] | None:
-        """The sequence number and hash of the last entry, or None when the log is empty."""
-        row = (
-            await self.session.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1))
-        ).first()
-        return None if row is None else (int(row.seq), str(row.hash))
-
-    async def add(self, entry: AuditEntry) -> None:
-        self.session.add(entry)
-        await self.session.flush()
 
     async def chain_rows(
         self,

@@ -5,10 +5,12 @@ and the first entry's `prev_hash` is 64 zeros. Editing an entry breaks its hash;
 `seq` (or a broken link when the later entries are renumbered); reordering breaks the links. `verify` walks
 the chain and names the first bad entry.
 
-Appends are serialised so the chain never forks: on PostgreSQL a transaction-level advisory lock is held from
-the moment an entry is appended until the caller's transaction ends; on SQLite the database's single write
-lock plays that part (taken before the tail is read). Sequence numbers are assigned under that lock, not by a
-database sequence, so a rolled-back transaction leaves no gap that would look like a deleted entry.
+`record` stages an entry in the caller's unit of work; the entries of a transaction are chained and written
+together as it commits (one lock, one read of the tail, one insert), so an entry's `seq`, `prev_hash` and
+`hash` are known once the unit of work has committed. Appends are serialised so the chain never forks: on
+PostgreSQL a transaction-level advisory lock, on SQLite the database's single write lock, both taken at the
+commit and held until it ends. Sequence numbers are assigned under that lock, not by a database sequence, so
+a rolled-back transaction leaves no gap that would look like a deleted entry (and writes nothing at all).
 
 Dropping entries from the end of the log leaves a valid shorter chain; to detect it, keep the last `seq` and
 `hash` that `verify` reports somewhere else and pass them back as `anchor`.
@@ -26,15 +28,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from marketdesk.audit.models import AuditEntry
-from marketdesk.audit.repository import AuditRepository
+from marketdesk.audit.repository import AuditRepository, insert_entries, lock_and_tail
 from marketdesk.clock import Clock
 from marketdesk.errors import Operational
 from marketdesk.kit.jsonutil import to_jsonable
 
 GENESIS_HASH = "0" * 64
+PENDING = "marketdesk.audit.pending"  # session.info key: entries recorded in the open transaction
 CSV_COLUMNS = ("seq", "ts", "actor_id", "action", "target", "detail", "ip", "prev_hash", "hash")
 MAX_TARGET_CHARS = 128
 MAX_IP_CHARS = 64
@@ -86,6 +91,29 @@ def entry_hash(
     return hashlib.sha256((prev_hash + payload).encode("utf-8")).hexdigest()
 
 
+@event.listens_for(Session, "before_commit")
+def _append_pending(session: Session) -> None:
+    """Chain and write the entries recorded in the committing transaction, under the append lock."""
+    pending: list[AuditEntry] | None = session.info.pop(PENDING, None)
+    if not pending:
+        return
+    tail = lock_and_tail(session)
+    seq, prev_hash = (0, GENESIS_HASH) if tail is None else tail
+    for entry in pending:
+        seq += 1
+        entry.seq, entry.prev_hash = seq, prev_hash
+        entry.hash = prev_hash = entry_hash(
+            prev_hash, seq=seq, ts=entry.ts, actor_id=entry.actor_id, action=entry.action, target=entry.target,
+            detail=entry.detail, ip=entry.ip,
+        )  # fmt: skip
+    insert_entries(session, pending)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, _previous: object) -> None:
+    session.info.pop(PENDING, None)
+
+
 class AuditService:
     """Append to, read, verify and export the audit log. Takes a session; never commits."""
 
@@ -102,7 +130,8 @@ class AuditService:
         detail: Mapping[str, Any] | None = None,
         ip: str = "",
     ) -> AuditEntry:
-        """Append one entry, e.g. `record(session, "login.failed", target=email, ip=ip)`.
+        """Append one entry, e.g. `record(session, "login.failed", target=email, ip=ip)`. It is written, and
+        its `seq` and `hash` set, when the session's transaction commits; a rollback drops it.
 
         `action` is dotted lower case (`vault.write`, `order.denied`). `target` and `ip` longer than their
         columns are cut (marked with "…"). A `detail` key that names a secret (password, token, api_key…)
@@ -114,25 +143,11 @@ class AuditService:
             raise Operational(f"audit actor_id is longer than {MAX_ID_CHARS} characters")
         detail_json = canonical_detail(detail)
         target, ip = _cut(target, MAX_TARGET_CHARS), _cut(ip, MAX_IP_CHARS)
-        ts = self.clock.now().astimezone(UTC)
-        repository = AuditRepository(session)
-        await repository.lock_for_append()
-        tail = await repository.tail()
-        seq, prev_hash = (1, GENESIS_HASH) if tail is None else (tail[0] + 1, tail[1])
         entry = AuditEntry(
-            seq=seq,
-            ts=ts,
-            actor_id=actor_id,
-            action=action,
-            target=target,
-            detail=detail_json,
-            ip=ip,
-            prev_hash=prev_hash,
-            hash=entry_hash(
-                prev_hash, seq=seq, ts=ts, actor_id=actor_id, action=action, target=target, detail=detail_json, ip=ip
-            ),
-        )
-        await repository.add(entry)
+            ts=self.clock.now().astimezone(UTC), actor_id=actor_id, action=action, target=target,
+            detail=detail_json, ip=ip,
+        )  # fmt: skip
+        session.sync_session.info.setdefault(PENDING, []).append(entry)
         return entry
 
     async def verify(self, session: AsyncSession, *, anchor: tuple[int, str] | None = None) -> VerifyResult:

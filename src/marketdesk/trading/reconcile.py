@@ -46,6 +46,9 @@ class Reconciler:
         self.audit = audit
         self.orders = orders
         self.broker_for = broker_for
+        # accounts whose fills a broker pushed, kept so each fill costs no extra read: recording a fill uses only
+        # an account's id, name and owner, which never change (a deleted account's id is never reused)
+        self._pushing: dict[str, TradingAccount] = {}
 
     async def recover(self, account: TradingAccount) -> int:
         """Resolve the account's in-flight orders; the number resolved."""
@@ -129,10 +132,13 @@ class Reconciler:
 
     async def record_fills(self, account_id: str, fills: list[BrokerFill]) -> None:
         """Record fills a pushing broker reported (the paper venue's feed calls this), order by order."""
-        async with self.db.session() as session:
-            account = await session.get(TradingAccount, account_id)
+        account = self._pushing.get(account_id)
         if account is None:
-            return
+            async with self.db.session() as session:
+                account = await session.get(TradingAccount, account_id)
+            if account is None:
+                return
+            self._pushing[account_id] = account
         broker = await self.broker_for(account)
         for client_order_id in dict.fromkeys(f.client_order_id for f in fills):
             update = await broker.order(client_order_id=client_order_id)

@@ -60,7 +60,8 @@ async def test_concurrent_appends_never_fork_the_chain(database: Database, clock
         async with database.session() as session:
             entry = await audit.record(session, "order.denied", actor_id=f"usr_{number}", detail={"n": number})
             await asyncio.sleep(0.01)  # hold the transaction open while others try to append
-            return entry.seq
+            assert entry.seq is None  # chained when the unit of work commits, under the append lock
+        return entry.seq
 
     seqs = await asyncio.gather(*(append(n) for n in range(12)))
     assert sorted(seqs) == list(range(1, 13))

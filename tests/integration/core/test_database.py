@@ -92,7 +92,8 @@ async def test_universes_and_watchlists_round_trip(database: Database) -> None:
 
 
 def test_urls_get_our_drivers() -> None:
-    assert async_url("sqlite:///x.db") == "sqlite+aiosqlite:///x.db"
+    assert async_url("sqlite:///x.db") == "sqlite+marketdesk:///x.db"
+    assert async_url("sqlite+aiosqlite:///x.db") == "sqlite+aiosqlite:///x.db"  # named: kept (a baseline)
     assert async_url("postgresql://u:p@h/db") == "postgresql+asyncpg://u:p@h/db"
     assert sync_url("postgresql+asyncpg://h/db") == "postgresql+psycopg://h/db"
     with pytest.raises(ConfigError, match="not supported"):

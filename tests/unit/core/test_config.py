@@ -17,7 +17,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def test_defaults_run_offline_on_sqlite_and_the_simulated_market(tmp_path: Path) -> None:
     settings = load_settings(data_dir=tmp_path)
     assert settings.market_data == ["sim"]
-    assert settings.effective_database_url == f"sqlite+aiosqlite:///{tmp_path / 'marketdesk.db'}"
+    assert settings.effective_database_url == f"sqlite:///{tmp_path / 'marketdesk.db'}"
     assert settings.bus == "memory"
 
 

@@ -1,0 +1,126 @@
+"""The inline SQLite driver (`sqlite+marketdesk`): statements on the loop's thread, lock waits off it."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+import marketdesk.sqlite_driver as driver
+from marketdesk.db import Database
+from marketdesk.errors import Temporary
+
+
+@pytest.fixture
+async def scratch(tmp_path: Path) -> Any:
+    db = Database(f"sqlite:///{tmp_path / 'scratch.db'}")
+    async with db.session() as session:
+        await session.execute(text("CREATE TABLE t (n INTEGER PRIMARY KEY, label TEXT)"))
+    yield db, tmp_path / "scratch.db"
+    await db.dispose()
+
+
+async def test_sqlite_urls_get_the_inline_driver_and_run_on_the_loops_thread(scratch: Any) -> None:
+    db, _ = scratch
+    threads: list[int] = []
+
+    async with db.session() as session:
+        connection = await session.connection()
+        raw = (await connection.get_raw_connection()).driver_connection
+        raw._conn.create_function("whose_thread", 0, lambda: threads.append(threading.get_ident()) or 1)
+        await session.execute(text("SELECT whose_thread()"))
+    assert db.engine.dialect.driver == "marketdesk"
+    assert threads == [threading.get_ident()]
+
+
+async def test_waiting_for_another_writer_does_not_block_the_event_loop(scratch: Any) -> None:
+    db, path = scratch
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    other.execute("INSERT INTO t (label) VALUES ('theirs')")
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.005)
+            ticks += 1
+
+    async def write() -> float:
+        async with db.session() as session:
+            await session.execute(text("INSERT INTO t (label) VALUES ('ours')"))
+        return time.monotonic()
+
+    ticking = asyncio.create_task(ticker())
+    writing = asyncio.create_task(write())
+    await asyncio.sleep(0.2)
+    assert not writing.done()  # still waiting for the lock
+    released = time.monotonic()
+    other.execute("COMMIT")
+    finished = await writing
+    ticking.cancel()
+    other.close()
+    assert finished >= released
+    assert ticks >= 10  # the loop kept running while the write waited (0.2 s at 5 ms a tick)
+    async with db.session() as session:
+        labels = (await session.execute(text("SELECT label FROM t ORDER BY n"))).scalars().all()
+    assert labels == ["theirs", "ours"]
+
+
+async def test_a_lock_held_past_the_busy_timeout_is_a_temporary_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(driver.InlineDBAPI, "busy_timeout_s", 0.1)
+    db = Database(f"sqlite:///{tmp_path / 'locked.db'}")
+    async with db.session() as session:
+        await session.execute(text("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
+    other = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    started = time.monotonic()
+    try:
+        with pytest.raises(Temporary, match="locked by another process"):
+            async with db.session() as session:
+                await session.execute(text("INSERT INTO t DEFAULT VALUES"))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+        await db.dispose()
+    assert 0.1 <= time.monotonic() - started < 2
+
+
+async def test_large_batches_run_on_a_worker_thread_and_small_ones_inline(
+    scratch: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, _ = scratch
+    offloaded: list[int] = []
+    real_to_thread = asyncio.to_thread
+
+    async def counting_to_thread(call: Any, *args: Any) -> Any:
+        offloaded.append(len(args[1]))
+        return await real_to_thread(call, *args)
+
+    monkeypatch.setattr(driver.asyncio, "to_thread", counting_to_thread)
+    small = [{"label": f"s{i}"} for i in range(10)]
+    large = [{"label": f"l{i}"} for i in range(driver.INLINE_BATCH_ROWS + 1)]
+    async with db.session() as session:
+        await session.execute(text("INSERT INTO t (label) VALUES (:label)"), small)
+        await session.execute(text("INSERT INTO t (label) VALUES (:label)"), large)
+    assert offloaded == [driver.INLINE_BATCH_ROWS + 1]
+    async with db.session() as session:
+        assert (await session.execute(text("SELECT count(*) FROM t"))).scalar_one() == len(small) + len(large)
+
+
+async def test_a_failed_unit_of_work_rolls_back_on_the_inline_driver(scratch: Any) -> None:
+    db, _ = scratch
+    with pytest.raises(RuntimeError):
+        async with db.session() as session:
+            await session.execute(text("INSERT INTO t (label) VALUES ('lost')"))
+            raise RuntimeError("the request failed")
+    async with db.session() as session:
+        assert (await session.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
