@@ -44,6 +44,7 @@ from marketdesk.audit.service import AuditService
 from marketdesk.bus import RedisBus
 from marketdesk.clock import Clock
 from marketdesk.config import Settings, load_settings
+from marketdesk.decisions.endpoints import router as decisions_router
 from marketdesk.deps import (
     ErrorOut,
     authorize_api,
@@ -56,12 +57,14 @@ from marketdesk.deps import (
 )
 from marketdesk.desk import Desk, build_desk
 from marketdesk.errors import MarketdeskError, Temporary
+from marketdesk.journal.endpoints import router as journal_router
 from marketdesk.logs import get_logger
 from marketdesk.marketdata.endpoints import router as marketdata_router
-from marketdesk.metrics import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
 from marketdesk.middleware import GlobalRateLimit, RefuseNul, RequestSizeLimit, SecurityHeaders, security_headers
+from marketdesk.portfolio.endpoints import router as portfolio_router
 from marketdesk.realtime.endpoints import router as realtime_router
 from marketdesk.screener.endpoints import router as screener_router
+from marketdesk.telemetry import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
 from marketdesk.trading.endpoints import router as trading_router
 from marketdesk.vault.endpoints import make_router as make_vault_router
 from marketdesk.vault.service import VaultService
@@ -108,6 +111,9 @@ def create_app(
     include_api(app, marketdata_router)
     include_api(app, screener_router)
     include_api(app, trading_router)
+    include_api(app, portfolio_router)
+    include_api(app, decisions_router)
+    include_api(app, journal_router)
     include_api(app, make_vault_router(_user_id, _vault, writer_user_id=_writer_id))
     include_api(app, make_audit_router(require_admin, _audit))
     # HTTP dependencies do not run on a websocket route: the WebSocket checks its token in its own handshake

@@ -36,7 +36,11 @@ app.add_typer(config_app, name="config")
 def _register_domain_commands() -> None:
     # domain command groups live with their domain; they import this module's helpers only when they run
     from marketdesk.accounts.cli import users_app
+    from marketdesk.analytics.cli import analytics_app
     from marketdesk.audit.cli import audit_app
+    from marketdesk.decisions.cli import decisions_app
+    from marketdesk.journal.cli import journal_app
+    from marketdesk.portfolio.cli import portfolio_app
     from marketdesk.trading.cli import compliance_app
     from marketdesk.trading.trade_cli import trade_app
     from marketdesk.vault.cli import vault_app
@@ -45,7 +49,11 @@ def _register_domain_commands() -> None:
     app.add_typer(vault_app, name="vault")
     app.add_typer(audit_app, name="audit")
     app.add_typer(compliance_app, name="compliance")
+    app.add_typer(analytics_app, name="analytics")
+    app.add_typer(decisions_app, name="decisions")
     app.add_typer(trade_app, name="trade")
+    app.add_typer(journal_app, name="journal")
+    app.add_typer(portfolio_app, name="portfolio")
 
 
 _register_domain_commands()
@@ -79,10 +87,12 @@ def up(
 
     from marketdesk.app import create_app
     from marketdesk.desk import build_desk, describe_started
+    from marketdesk.kit import datadir_lock
     from marketdesk.logs import configure_logging
 
     settings = settings_for(data_dir, host=host, port=port, seed=seed, real_hours=real_hours)
     configure_logging(settings.log_level, json=settings.log_json)
+    datadir_lock.hold(settings.data_dir, "marketdesk up")  # held until this process ends
     clock = LiveClock()
     desk = build_desk(settings, clock)
 

@@ -18,13 +18,18 @@ from marketdesk.bus import Bus, InMemoryBus, RedisBus
 from marketdesk.clock import Clock, LiveClock
 from marketdesk.config import Settings
 from marketdesk.db import Database, upgrade
+from marketdesk.decisions.service import DecisionService, adjusted_closes_from_store, screener_verdicts
 from marketdesk.errors import ConfigError
+from marketdesk.journal.ports import closes_from_store as journal_closes
+from marketdesk.journal.ports import screener_metrics
+from marketdesk.journal.service import JournalService
 from marketdesk.logs import get_logger
 from marketdesk.marketdata.barstore import BarStore
 from marketdesk.marketdata.calendar import ExchangeCalendar, MarketClock
 from marketdesk.marketdata.port import MarketData, QuoteStream
 from marketdesk.marketdata.service import DEFAULT_WATCHLIST, MarketDataService
 from marketdesk.marketdata.universes import UniverseService
+from marketdesk.portfolio.service import PortfolioService, closes_from_store, register_portfolio_channel
 from marketdesk.realtime.quotes import QuoteHub
 from marketdesk.screener.loader import UniverseLoader
 from marketdesk.screener.service import ScreenerService
@@ -68,6 +73,9 @@ class Desk:
     trading_accounts: TradingAccountService
     reconciler: Reconciler
     paper_feed: PaperFeed
+    portfolios: PortfolioService
+    decisions: DecisionService
+    journal: JournalService
     sim: SimMarketData | None = None
     started: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
@@ -263,6 +271,8 @@ def build_desk(
     db = Database(settings.effective_database_url)
     vault = VaultService(keyring, audit, clock)
     trading = build_trading(settings, clock, calendar, db, bus, audit, vault, quotes, market, simulated=sim is not None)
+    register_portfolio_channel()  # the WebSocket's `portfolio:ID` is served to the portfolio's owner only
+    screener = ScreenerService(market, universes, loader, clock)
     return Desk(
         settings=settings,
         clock=clock,
@@ -274,7 +284,10 @@ def build_desk(
         market=market,
         universes=universes,
         quotes=quotes,
-        screener=ScreenerService(market, universes, loader, clock),
+        screener=screener,
+        journal=JournalService(clock, journal_closes(store), screener_metrics(screener)),
+        portfolios=PortfolioService(clock, closes_from_store(store)),
+        decisions=DecisionService(clock, screener_verdicts(screener), adjusted_closes_from_store(store)),
         keyring=keyring,
         audit=audit,
         accounts=accounts,
@@ -308,20 +321,27 @@ def build_trading(
     from marketdesk.trading.service import OrderService
     from marketdesk.trading.venue import AlwaysOpen, Brokers, DeskMarketView, PaperFeed
 
-    async def alpaca(account: Any) -> Any:
+    async def alpaca(account: Any, *, paper: bool, live_confirmed: bool) -> Any:
         async with db.session() as session:
             return await alpaca_broker_from_vault(
-                vault, session, account.owner_id, paper=not account.live, live_confirmed=account.live, clock=clock
+                vault, session, account.owner_id, paper=paper, live_confirmed=live_confirmed, clock=clock
             )
 
+    async def live_confirmed(account: Any) -> bool:
+        return await trading_accounts.is_live_confirmed(account)
+
     paper_calendar = AlwaysOpen() if simulated and not settings.real_hours else calendar
-    brokers = Brokers(db, clock, paper_calendar, alpaca=alpaca)
+    allow_live = settings.allow_live_trading
+    brokers = Brokers(db, clock, paper_calendar, alpaca=alpaca, allow_live=allow_live, live_confirmed=live_confirmed)
     view = DeskMarketView(quotes, market, db)
 
     async def publish(owner_id: str, family: str, payload: dict[str, Any]) -> None:
         await bus.publish(private_channel(family, owner_id), payload)
 
     orders = OrderService(db, clock, calendar, audit, brokers, view, publish=publish)
+    trading_accounts = TradingAccountService(
+        db, clock, calendar, audit, brokers, view, allow_live=allow_live, vault=vault, publish=publish
+    )
     reconciler = Reconciler(db, clock, audit, orders, brokers)
 
     async def on_fills(broker: Any, fills: list[Any]) -> None:
@@ -330,7 +350,7 @@ def build_trading(
     return {
         "brokers": brokers,
         "orders": orders,
-        "trading_accounts": TradingAccountService(db, clock, calendar, audit, brokers, view),
+        "trading_accounts": trading_accounts,
         "reconciler": reconciler,
         "paper_feed": PaperFeed(brokers, quotes, on_fills, settings.tick_interval_s),
     }

@@ -1,11 +1,18 @@
 """The Python API behind `import marketdesk as md`: each call prepares a desk on the embedded defaults (or
-the given settings) and returns pandas objects or plain data. Works inside a running event loop (Jupyter)."""
+the given settings) and returns pandas objects or plain data. Works inside a running event loop (Jupyter).
+
+Also here: what `md.Desk` (`marketdesk.notebook_desk`) returns and takes: `OrderResult`, `PreviewResult` and
+`Fill`, the order input it checks (`order_command`), and its DataFrames."""
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Awaitable, Callable, Sequence
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,6 +21,11 @@ import pandas as pd
 from marketdesk.clock import LiveClock
 from marketdesk.config import load_settings
 from marketdesk.desk import Desk, build_desk
+from marketdesk.errors import Rejected
+from marketdesk.kit.money import to_decimal
+from marketdesk.trading.activity import Side
+from marketdesk.trading.orders import Bracket, OrderStatus, OrderType, SubmitOrder, TimeInForce
+from marketdesk.trading.service import OrderView, Preview
 
 T = TypeVar("T")
 
@@ -35,6 +47,7 @@ async def prepared_desk(data_dir: Path | str | None = None, **settings: Any) -> 
     desk = build_desk(load_settings(data_dir=data_dir, **settings), LiveClock())
     await desk.start()
     await desk.quotes.stop()
+    await desk.paper_feed.stop()  # an md.Desk may be running this data dir's paper venue: never feed it here
     return desk
 
 
@@ -94,3 +107,224 @@ def dips(
         return pd.DataFrame.from_records(report.rows, index="symbol") if report.rows else pd.DataFrame()
 
     return _run(lambda: _with_desk(data_dir, action))
+
+
+# ---- what md.Desk returns and takes ---------------------------------------------------------------------
+
+ORDER_COLUMNS = [
+    "symbol", "side", "qty", "type", "tif", "status", "filled_qty", "average_price", "limit_price", "stop_price",
+    "reason", "tag", "created_at", "updated_at", "client_order_id", "account_id",
+]  # fmt: skip
+POSITION_COLUMNS = ["qty", "average_price", "market_price", "market_value", "unrealized_pnl", "realized_pnl"]
+ACCOUNT_COLUMNS = ["name", "broker", "kind", "live", "policy", "state", "state_reason", "created_at"]
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """One execution of an order."""
+
+    qty: Decimal
+    price: Decimal
+    commission: Decimal
+    time: datetime
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class OrderResult:
+    """An order as the facade returns it: its status, why (when refused, canceled or expired) and its fills."""
+
+    id: str
+    client_order_id: str
+    account_id: str
+    symbol: str
+    side: str
+    qty: Decimal
+    order_type: str
+    time_in_force: str
+    limit_price: Decimal | None
+    stop_price: Decimal | None
+    status: str
+    reason: str | None
+    filled_qty: Decimal
+    average_price: Decimal | None
+    fills: tuple[Fill, ...]
+    tag: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, view: OrderView, events: Iterable[dict[str, Any]]) -> OrderResult:
+        fills = tuple(
+            Fill(Decimal(str(e["data"]["qty"])), Decimal(str(e["data"]["price"])),
+                 Decimal(str(e["data"].get("commission", 0))), e["ts"])
+            for e in events
+            if e["kind"] in {"filled", "partially_filled"} and "fill_id" in e["data"]
+        )  # fmt: skip
+        return cls(
+            id=view.id, client_order_id=view.client_order_id, account_id=view.account_id, symbol=view.symbol,
+            side=view.side, qty=view.qty, order_type=view.order_type, time_in_force=view.time_in_force,
+            limit_price=view.limit_price, stop_price=view.stop_price, status=view.status, reason=view.reason,
+            filled_qty=view.filled_qty, average_price=view.average_fill_price, fills=fills, tag=view.tag,
+            created_at=view.created_at, updated_at=view.updated_at,
+        )  # fmt: skip
+
+    @property
+    def final(self) -> bool:
+        """True once nothing more can happen to it: filled, canceled, rejected or expired."""
+        return OrderStatus(self.status).final
+
+    @property
+    def filled(self) -> bool:
+        return self.status == OrderStatus.FILLED
+
+    @property
+    def rejected(self) -> bool:
+        return self.status == OrderStatus.REJECTED
+
+    @property
+    def working(self) -> bool:
+        """True while it can still fill."""
+        return OrderStatus(self.status).working
+
+    def describe(self) -> str:
+        """The order as words, e.g. "BUY 10 AAPL limit 180 (gtc)"."""
+        kind = {
+            OrderType.LIMIT: f"limit {self.limit_price}",
+            OrderType.STOP: f"stop {self.stop_price}",
+            OrderType.STOP_LIMIT: f"stop {self.stop_price} limit {self.limit_price}",
+        }.get(OrderType(self.order_type), "at market")
+        return f"{self.side.upper()} {_plain(self.qty)} {self.symbol} {kind} ({self.time_in_force})"
+
+    def __str__(self) -> str:
+        if self.filled_qty:
+            outcome = f"{_plain(self.filled_qty)} of {_plain(self.qty)} filled at {self.average_price} on average"
+        else:
+            outcome = "nothing filled"
+        if self.reason and self.status != OrderStatus.FILLED:
+            outcome = f"{outcome}: {self.reason}" if self.filled_qty else self.reason
+        return f"{self.status.upper()} {self.describe()}: {outcome} · order {self.id}"
+
+    def __repr__(self) -> str:
+        return f"<OrderResult {self}>"
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class PreviewResult:
+    """What placing an order would do: allowed or not, the reasons, the estimated cost and both verdicts."""
+
+    order: str
+    allowed: bool
+    reasons: tuple[str, ...]
+    estimated_price: Decimal | None
+    estimated_cost: Decimal | None
+    risk: dict[str, Any]
+    compliance: dict[str, Any] | None  # None when risk already refused (compliance was not asked)
+
+    @classmethod
+    def of(cls, preview: Preview) -> PreviewResult:
+        shown = preview.to_dict()
+        return cls(
+            order=preview.order.describe(),
+            allowed=preview.allowed,
+            reasons=preview.reasons,
+            estimated_price=preview.estimated_price,
+            estimated_cost=preview.estimated_cost,
+            risk=shown["risk"],
+            compliance=shown["compliance"],
+        )
+
+    @property
+    def reason(self) -> str:
+        """Why it would be refused ("" when it would pass)."""
+        return "; ".join(self.reasons)
+
+    def __str__(self) -> str:
+        cost = "" if self.estimated_cost is None else f", about {self.estimated_cost:,}"
+        if self.allowed:
+            return f"ALLOWED {self.order}{cost}"
+        return f"DENIED {self.order}{cost}: {self.reason}"
+
+    def __repr__(self) -> str:
+        return f"<PreviewResult {self}>"
+
+
+Number = Decimal | int | float | str  # a float goes through its repr: 0.1 is Decimal("0.1")
+
+
+def _amount(value: object, field: str) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        return to_decimal(value, field=field)
+    except ValueError as exc:
+        raise Rejected(str(exc), hint="Give a positive number, e.g. 10 or '12.5'.") from None
+
+
+def with_limit(options: dict[str, Any], price: Decimal | None) -> dict[str, Any]:
+    if price is None:
+        return options
+    if options.get("limit") is not None:
+        raise Rejected("the order names its limit twice (after @ and as limit=)", hint="Give it once.")
+    return {**options, "limit": price}
+
+
+ORDER_OPTIONS = {"limit", "stop", "tif", "take_profit", "stop_loss", "extended_hours", "tag", "client_order_id"}
+
+
+def order_command(side: Side, symbol: str, qty: object, options: dict[str, Any]) -> Callable[[str, str], SubmitOrder]:
+    """Check the order's input now (in the caller's thread) and return how to build it once the account and
+    the symbol are known."""
+    unknown = sorted(set(options) - ORDER_OPTIONS)
+    if unknown:
+        raise Rejected(f"unknown order option {unknown[0]!r}", hint=f"Valid: {', '.join(sorted(ORDER_OPTIONS))}.")
+    quantity = _amount(qty, "quantity")
+    if quantity is None:
+        raise Rejected("an order needs a quantity", hint="Give how many, e.g. desk.buy('AAPL', 10).")
+    limit, stop = _amount(options.get("limit"), "limit"), _amount(options.get("stop"), "stop")
+    take_profit, stop_loss = (
+        _amount(options.get("take_profit"), "take_profit"),
+        _amount(options.get("stop_loss"), "stop_loss"),
+    )
+    tif_text = str(options.get("tif") or "day").lower()
+    try:
+        tif = TimeInForce(tif_text)
+    except ValueError:
+        raise Rejected(f"unknown time in force {tif_text!r}", hint=f"Use one of {', '.join(TimeInForce)}.") from None
+    kind = {(False, False): OrderType.MARKET, (True, False): OrderType.LIMIT, (False, True): OrderType.STOP,
+            (True, True): OrderType.STOP_LIMIT}[(limit is not None, stop is not None)]  # fmt: skip
+    bracket = None if take_profit is None and stop_loss is None else Bracket(take_profit, stop_loss)
+    client_order_id = options.get("client_order_id") or f"nb-{uuid.uuid4().hex[:24]}"
+
+    def build(account_id: str, known_symbol: str) -> SubmitOrder:
+        return SubmitOrder(
+            client_order_id=str(client_order_id), account_id=account_id, symbol=known_symbol, side=side, qty=quantity,
+            order_type=kind, time_in_force=tif, limit_price=limit, stop_price=stop,
+            extended_hours=bool(options.get("extended_hours", False)), bracket=bracket, tag=options.get("tag"),
+        )  # fmt: skip
+
+    # SubmitOrder's own checks (quantity, prices, bracket), here, before any account is looked up or opened
+    build("-", symbol)
+    return build
+
+
+def ends_at_next_tick(command: SubmitOrder) -> bool:
+    return command.order_type is OrderType.MARKET or command.time_in_force in {TimeInForce.IOC, TimeInForce.FOK}
+
+
+def order_row(view: OrderView) -> dict[str, Any]:
+    return {
+        "id": view.id, "symbol": view.symbol, "side": view.side, "qty": view.qty, "type": view.order_type,
+        "tif": view.time_in_force, "status": view.status, "filled_qty": view.filled_qty,
+        "average_price": view.average_fill_price, "limit_price": view.limit_price, "stop_price": view.stop_price,
+        "reason": view.reason, "tag": view.tag, "created_at": view.created_at, "updated_at": view.updated_at,
+        "client_order_id": view.client_order_id, "account_id": view.account_id,
+    }  # fmt: skip
+
+
+def frame_of(rows: list[dict[str, Any]], columns: list[str], *, index: str) -> pd.DataFrame:
+    """Rows as a DataFrame with these columns even when there are none (so `frame["qty"]` always works)."""
+    return pd.DataFrame.from_records(rows, columns=[index, *columns]).set_index(index)
+
+
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f")

@@ -9,6 +9,11 @@ A subclass provides two fixtures:
   next price; a recorded venue moves to its next recorded state).
 
 No test here is skipped: each checks one promise of the port that `OrderService` relies on.
+
+`BracketContract` holds the promises about brackets and OCO, guarded by `capabilities.brackets`: a venue that
+declares them places the exits the desk records (found by their own client order ids and in their parent's
+`legs`); one that does not must refuse a bracket and an OCO, not drop the exits. A venue's test module mixes it
+in once its replayed venue models brackets (`order_class` bracket/oco): the paper broker's does.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import pytest
 from marketdesk.errors import MarketdeskError, NotFound
 from marketdesk.trading.activity import Side
 from marketdesk.trading.broker import Broker, BrokerAccount, BrokerOrder
-from marketdesk.trading.orders import OrderStatus, OrderType, SubmitOrder, TimeInForce
+from marketdesk.trading.orders import Bracket, OrderStatus, OrderType, SubmitOrder, TimeInForce, oco_order
 
 
 @dataclass(frozen=True)
@@ -143,3 +148,119 @@ class BrokerContract:
         )  # fmt: skip
         with pytest.raises(MarketdeskError):
             await broker.submit(huge)
+
+
+# brackets and OCO ------------------------------------------------------------------------------------------------
+
+
+def market_bracket(sample: BrokerSample, client_order_id: str) -> SubmitOrder:
+    """A market buy whose exits rest: a take-profit far above any price the sample reaches, and a stop-loss at
+    the resting limit (the market stays above it)."""
+    return SubmitOrder(
+        client_order_id=client_order_id, account_id=sample.account_id, symbol=sample.symbol, side=Side.BUY,
+        qty=sample.qty, order_type=OrderType.MARKET, time_in_force=TimeInForce.GTC,
+        bracket=Bracket(take_profit=sample.resting_limit * 100, stop_loss=sample.resting_limit),
+    )  # fmt: skip
+
+
+def resting_bracket(sample: BrokerSample, client_order_id: str) -> SubmitOrder:
+    limit = sample.resting_limit
+    return SubmitOrder(
+        client_order_id=client_order_id, account_id=sample.account_id, symbol=sample.symbol, side=Side.BUY,
+        qty=sample.qty, order_type=OrderType.LIMIT, time_in_force=TimeInForce.GTC, limit_price=limit,
+        bracket=Bracket(take_profit=limit * 2, stop_loss=(limit / 2).quantize(Decimal("0.01"))),
+    )  # fmt: skip
+
+
+def open_ids(orders: list[BrokerOrder]) -> set[str]:
+    """The broker ids of working orders, legs nested in their parent included (some venues list them so)."""
+    ids = set()
+    for order in orders:
+        ids |= {o.broker_order_id for o in (order, *order.legs) if o.status.working}
+    return ids
+
+
+class BracketContract:
+    async def test_a_bracket_is_placed_where_the_capabilities_say_so_and_refused_where_not(
+        self, broker: Broker, sample: BrokerSample
+    ) -> None:
+        if broker.capabilities.brackets:
+            placed = await broker.submit(resting_bracket(sample, "contract-bracket-taken"))
+            assert_sound(placed)
+            assert placed.status.working
+            assert placed.legs == () or all(leg.qty == placed.qty for leg in placed.legs)  # held until it fills
+            return
+        oco = oco_order(
+            "contract-oco-refused", sample.account_id, sample.symbol, Side.SELL, sample.qty,
+            take_profit=sample.resting_limit * 100, stop_loss=sample.resting_limit,
+        )  # fmt: skip
+        with pytest.raises(MarketdeskError):
+            await broker.submit(resting_bracket(sample, "contract-bracket-refused"))
+        with pytest.raises(MarketdeskError):
+            await broker.submit(oco)
+        assert await broker.order(client_order_id="contract-bracket-refused") is None
+        assert await broker.order(client_order_id="contract-oco-refused") is None
+
+    async def test_a_filled_bracket_entry_reports_its_exits_as_legs_and_as_orders(
+        self, broker: Broker, sample: BrokerSample
+    ) -> None:
+        if not broker.capabilities.brackets:
+            with pytest.raises(MarketdeskError):
+                await broker.submit(market_bracket(sample, "contract-bracket-1"))
+            return
+        await broker.submit(market_bracket(sample, "contract-bracket-1"))
+        await sample.advance()
+        entry = await broker.order(client_order_id="contract-bracket-1")
+        assert entry is not None
+        assert entry.status is OrderStatus.FILLED
+        assert len(entry.legs) == 2
+        kinds = {leg.order_type: leg for leg in entry.legs}
+        assert kinds[OrderType.LIMIT].limit_price == sample.resting_limit * 100
+        assert kinds[OrderType.STOP].stop_price == sample.resting_limit
+        for leg in entry.legs:
+            assert_sound(leg)
+            assert leg.side is Side.SELL
+            assert leg.qty == entry.filled_qty  # the exits sell what the entry bought, no more
+            assert leg.status.working
+            alone = await broker.order(client_order_id=leg.client_order_id)
+            assert alone is not None
+            assert alone.broker_order_id == leg.broker_order_id
+        assert {leg.broker_order_id for leg in entry.legs} <= open_ids(await broker.orders(open_only=True))
+
+    async def test_canceling_a_bracket_entry_before_it_fills_leaves_no_working_exit(
+        self, broker: Broker, sample: BrokerSample
+    ) -> None:
+        if not broker.capabilities.brackets:
+            with pytest.raises(MarketdeskError):
+                await broker.submit(resting_bracket(sample, "contract-bracket-2"))
+            return
+        placed = await broker.submit(resting_bracket(sample, "contract-bracket-2"))
+        canceled = await broker.cancel(placed.broker_order_id)
+        assert canceled.status is OrderStatus.CANCELED
+        assert all(not leg.status.working for leg in canceled.legs)
+        assert not open_ids([canceled]) & open_ids(await broker.orders(open_only=True))
+
+    async def test_an_oco_exits_a_position_with_a_take_profit_and_a_linked_stop_loss(
+        self, broker: Broker, sample: BrokerSample
+    ) -> None:
+        oco = oco_order(
+            "contract-oco-1", sample.account_id, sample.symbol, Side.SELL, sample.qty,
+            take_profit=sample.resting_limit * 100, stop_loss=sample.resting_limit,
+        )  # fmt: skip
+        if not broker.capabilities.brackets:
+            with pytest.raises(MarketdeskError):
+                await broker.submit(oco)
+            return
+        await broker.submit(market_buy(sample, "contract-oco-entry"))
+        await sample.advance()
+        placed = await broker.submit(oco)
+        assert_sound(placed)
+        assert (placed.order_type, placed.limit_price, placed.side) == (OrderType.LIMIT, oco.limit_price, Side.SELL)
+        assert placed.status.working
+        (stop,) = placed.legs
+        assert (stop.order_type, stop.stop_price, stop.side, stop.qty) == (
+            OrderType.STOP, sample.resting_limit, Side.SELL, sample.qty,
+        )  # fmt: skip
+        found = await broker.order(client_order_id=stop.client_order_id)
+        assert found is not None
+        assert found.broker_order_id == stop.broker_order_id

@@ -44,9 +44,9 @@ from marketdesk.accounts.roles import CurrentUser
 from marketdesk.desk import Desk
 from marketdesk.errors import MarketdeskError, Rejected
 from marketdesk.kit.jsonutil import dumps
-from marketdesk.metrics import WEBSOCKET_CLIENTS
 from marketdesk.realtime.channels import CHANNELS, ChannelRegistry, Route
 from marketdesk.realtime.fanout import Hub, envelope
+from marketdesk.telemetry import WEBSOCKET_CLIENTS
 
 router = APIRouter()
 HEARTBEAT_S = 30.0

@@ -12,7 +12,7 @@ from typing import Any
 from marketdesk.bus import Bus, Subscription
 from marketdesk.logs import get_logger
 from marketdesk.marketdata.port import Quote, QuoteStream
-from marketdesk.metrics import QUOTE_STREAM_ERRORS, QUOTES_PUBLISHED
+from marketdesk.telemetry import QUOTE_STREAM_ERRORS, QUOTES_PUBLISHED
 
 log = get_logger(__name__)
 CHANNEL_PREFIX = "quotes:"

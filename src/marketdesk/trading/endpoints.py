@@ -1,5 +1,5 @@
 """REST routes of trading under /api/v1: orders, positions and accounts (risk, compliance, the kill switch,
-reconciliation). Thin: parse, call the order or account service, render. Order and fill events are pushed on
+reconciliation, the confirmation of live trading). Thin: parse, call the order or account service, render. Order and fill events are pushed on
 the WebSocket's private `orders` channel.
 
 Every route acts on the caller's own accounts and orders (another user's answers 404). Reading needs a sign-in;
@@ -21,6 +21,7 @@ from marketdesk.trading.schemas import (
     AccountOut,
     FindingOut,
     KillSwitch,
+    LiveConfirmation,
     OrderCreate,
     OrderDetail,
     OrderEventOut,
@@ -100,8 +101,12 @@ async def list_accounts(user: CurrentUserDep, desk: DeskDep) -> list[AccountOut]
 
 @router.post("/accounts", response_model=AccountOut, status_code=201, responses=refusals(403, 422))
 async def open_account(body: AccountCreate, user: TraderDep, desk: DeskDep) -> AccountOut:
-    """Open a trading account (paper by default)."""
-    opened = await desk.trading_accounts.open(user, body.name, broker=body.broker, kind=body.kind, policy=body.policy)
+    """Open a trading account (paper by default). An Alpaca account needs your Alpaca keys in the key vault; a live
+    one (`live`: real money) needs the desk setting allow_live_trading and places nothing until you confirm it
+    with POST /api/v1/accounts/{id}/live."""
+    opened = await desk.trading_accounts.open(
+        user, body.name, broker=body.broker, kind=body.kind, policy=body.policy, live=body.live
+    )
     return AccountOut(**opened)
 
 
@@ -128,6 +133,14 @@ async def update_risk(account_id: str, body: dict[str, Any], user: TraderDep, de
 async def kill_switch(account_id: str, body: KillSwitch, user: TraderDep, desk: DeskDep) -> AccountOut:
     """On: the account is HALTED and only cancels pass. Off: ACTIVE again."""
     return AccountOut(**await desk.trading_accounts.set_kill_switch(user, account_id, on=body.on, reason=body.reason))
+
+
+@router.post("/accounts/{account_id}/live", response_model=AccountOut, responses=refusals(403, 404, 422))
+async def confirm_live(account_id: str, body: LiveConfirmation, user: TraderDep, desk: DeskDep) -> AccountOut:
+    """Turn on live (real-money) trading for your live Alpaca account by typing the phrase exactly (a wrong one
+    answers 422 with the phrase in the hint). Needed once, before its first order; audited. Refused while the
+    desk setting allow_live_trading is off."""
+    return AccountOut(**await desk.trading_accounts.confirm_live(user, account_id, body.confirmation))
 
 
 @router.get("/accounts/{account_id}/compliance", responses=refusals(404, 422))

@@ -24,6 +24,17 @@ Semantics
 
 Commissions are data (`Commission`): per share with an optional minimum per order, a flat amount per order, and
 a percentage of notional, in any combination. All amounts are Decimal.
+
+Brackets and OCO (the rules; the paper broker applies them to its stored orders)
+- `exit_legs`: a bracket entry that fills opens its exits, on the other side, for the quantity filled: a
+  take-profit limit and/or a stop-loss stop. Each later fill of the entry grows them (`grown_with_entry`).
+- The members of an OCO group (a bracket's exits, or an OCO's take-profit and its stop leg) exit the same
+  shares: when one fills, even partly, each other's quantity shrinks by as much (`after_partner_fill`); when
+  nothing is left to exit they are canceled. A member canceled or expired cancels the others.
+- One event can reach both exits: a bar whose range spans the take-profit and the stop-loss, or a tick that
+  finds a stop triggered earlier still waiting on volume. The path inside the event is unknown, so the venue
+  assumes the worse one: the stop-loss meets the event first (`exit_priority`) and the take-profit gets what
+  is left, usually nothing.
 """
 
 from __future__ import annotations
@@ -36,7 +47,15 @@ from marketdesk.errors import Rejected
 from marketdesk.kit.money import CENT, PRICE_STEP, QTY_STEP
 from marketdesk.kit.timeutil import ensure_utc
 from marketdesk.trading.activity import Side
-from marketdesk.trading.orders import OrderStatus, OrderType, SubmitOrder, TimeInForce, transition
+from marketdesk.trading.orders import (
+    OrderClass,
+    OrderStatus,
+    OrderType,
+    SubmitOrder,
+    TimeInForce,
+    leg_client_order_id,
+    transition,
+)
 
 ZERO = Decimal(0)
 BPS = Decimal(10_000)
@@ -379,3 +398,78 @@ def _bar_limit_price(side: Side, bar: Bar, limit: Decimal) -> Decimal | None:
         return bar.open
     extreme = bar.low if side is Side.BUY else bar.high
     return limit if _marketable(side, extreme, limit) else None
+
+
+# brackets and OCO --------------------------------------------------------------------------------------------
+
+
+def exit_legs(parent: SubmitOrder, qty: Decimal) -> tuple[SubmitOrder, ...]:
+    """The orders a venue places for a bracket or OCO `parent`:
+
+    - a bracket entry that has filled `qty`: a take-profit limit (`<parent>-tp`) and/or a stop-loss stop
+      (`<parent>-sl`) for `qty`, on the other side;
+    - an OCO (itself the take-profit limit): its stop-loss stop (`<parent>-sl`) for `qty`, on its own side.
+
+    Legs keep the parent's time in force and tag. A simple order has none.
+    """
+    bracket = parent.bracket
+    if parent.order_class is OrderClass.SIMPLE or bracket is None:
+        return ()
+    oco = parent.order_class is OrderClass.OCO
+    side = parent.side if oco else (Side.SELL if parent.side is Side.BUY else Side.BUY)
+    legs = []
+    if bracket.take_profit is not None and not oco:
+        legs.append(_leg(parent, side, qty, limit_price=bracket.take_profit))
+    if bracket.stop_loss is not None:
+        legs.append(_leg(parent, side, qty, stop_price=bracket.stop_loss))
+    return tuple(legs)
+
+
+def _leg(
+    parent: SubmitOrder,
+    side: Side,
+    qty: Decimal,
+    *,
+    limit_price: Decimal | None = None,
+    stop_price: Decimal | None = None,
+) -> SubmitOrder:
+    stop_loss = stop_price is not None
+    leg: SubmitOrder = SubmitOrder(
+        client_order_id=leg_client_order_id(parent.client_order_id, stop_loss=stop_loss),
+        account_id=parent.account_id, symbol=parent.symbol, side=side, qty=qty,
+        order_type=OrderType.STOP if stop_loss else OrderType.LIMIT, time_in_force=parent.time_in_force,
+        limit_price=limit_price, stop_price=stop_price, tag=parent.tag,
+    )  # fmt: skip
+    return leg
+
+
+def exit_priority(order: WorkingOrder) -> int:
+    """Which member of an OCO group meets an event first (lower first): stops before limits, so when one event
+    reaches both exits the stop-loss fills (the conservative assumption) and the take-profit is cut back."""
+    return 0 if order.request.order_type in {OrderType.STOP, OrderType.STOP_LIMIT} else 1
+
+
+def grown_with_entry(leg: WorkingOrder, qty: Decimal) -> WorkingOrder:
+    """A working bracket exit after its entry filled `qty` more: it exits that much more."""
+    return _resized(leg, leg.request.qty + qty)
+
+
+def after_partner_fill(order: WorkingOrder, qty: Decimal, partner: str) -> WorkingOrder:
+    """A working OCO member after `partner` (a client order id) filled `qty`: its quantity shrinks by as much, and
+    when nothing is left to exit it is canceled (its quantity kept as it was, for the record)."""
+    if not order.status.working:
+        return order
+    if order.remaining_qty - qty <= 0:
+        return order.moved(OrderStatus.CANCELED, reason=f"canceled: its OCO partner {partner} filled")
+    return _resized(order, order.request.qty - qty)
+
+
+def canceled_with_partner(order: WorkingOrder, partner: str, status: OrderStatus) -> WorkingOrder:
+    """A working OCO member after `partner` ended unfilled (`status`: canceled or expired): canceled too."""
+    if not order.status.working:
+        return order
+    return order.moved(OrderStatus.CANCELED, reason=f"canceled: its OCO partner {partner} was {status.value}")
+
+
+def _resized(order: WorkingOrder, qty: Decimal) -> WorkingOrder:
+    return replace(order, request=replace(order.request, qty=qty))

@@ -59,12 +59,13 @@ class OrderRecord(Base):
     take_profit: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     stop_loss: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     tag: Mapped[str | None] = mapped_column(String(64))
+    order_class: Mapped[str] = mapped_column(String(8), default="simple", server_default="simple")  # bracket, oco
     status: Mapped[str] = mapped_column(String(20))
     filled_qty: Mapped[Decimal] = mapped_column(ExactDecimal)
     average_fill_price: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     broker_order_id: Mapped[str | None] = mapped_column(String(64), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
-    parent_id: Mapped[str | None] = mapped_column(String(40))
+    parent_id: Mapped[str | None] = mapped_column(String(40))  # a bracket's or an OCO's leg: its parent order
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -11,6 +11,18 @@ States::
 
 `filled`, `canceled`, `rejected` and `expired` are final. Any other move raises `IllegalTransition`, and every
 accepted move is stored as an `OrderEvent`.
+
+Order classes (`OrderClass`):
+
+- **simple**: one order.
+- **bracket**: a market or limit entry with a take-profit limit and/or a stop-loss stop (`Bracket`). The venue
+  places the exits, on the other side, once and as much as the entry fills; they cancel each other (OCO).
+- **oco**: an exit pair for a position already held, placed as the take-profit limit order itself (type limit,
+  limit price = the take-profit) with the stop-loss stop as its linked leg, as Alpaca places one. `oco_order`
+  builds it.
+
+The venue names a leg after its parent: `<parent>-tp` and `<parent>-sl` (`leg_client_order_id`), so a parent's
+client order id has at most `MAX_PARENT_CLIENT_ORDER_ID` characters.
 """
 
 from __future__ import annotations
@@ -36,6 +48,12 @@ class TimeInForce(StrEnum):
     GTC = "gtc"
     IOC = "ioc"
     FOK = "fok"
+
+
+class OrderClass(StrEnum):
+    SIMPLE = "simple"
+    BRACKET = "bracket"
+    OCO = "oco"
 
 
 class OrderStatus(StrEnum):
@@ -76,6 +94,29 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 
+CLIENT_ORDER_ID_LENGTH = 64  # the column's length (orders.client_order_id, paper_orders.client_order_id)
+TAKE_PROFIT_SUFFIX = "-tp"
+STOP_LOSS_SUFFIX = "-sl"
+MAX_PARENT_CLIENT_ORDER_ID = CLIENT_ORDER_ID_LENGTH - len(TAKE_PROFIT_SUFFIX)
+
+
+def leg_client_order_id(parent: str, *, stop_loss: bool) -> str:
+    """The client order id of a bracket or OCO leg: `<parent>-sl` for the stop-loss, `<parent>-tp` else.
+
+    >>> leg_client_order_id("md-42", stop_loss=True)
+    'md-42-sl'
+    """
+    return parent + (STOP_LOSS_SUFFIX if stop_loss else TAKE_PROFIT_SUFFIX)
+
+
+def parent_client_order_id(client_order_id: str) -> str | None:
+    """The parent's client order id if `client_order_id` is named like a leg (`<parent>-tp`/`-sl`), else None."""
+    for suffix in (TAKE_PROFIT_SUFFIX, STOP_LOSS_SUFFIX):
+        if client_order_id.endswith(suffix) and len(client_order_id) > len(suffix):
+            return client_order_id[: -len(suffix)]
+    return None
+
+
 class IllegalTransition(Rejected):
     """An order was asked to move to a state it cannot reach from where it is."""
 
@@ -100,7 +141,10 @@ class Bracket:
 
 @dataclass(frozen=True, slots=True)
 class SubmitOrder:
-    """A command to place an order. `client_order_id` makes it idempotent: the same id is the same order."""
+    """A command to place an order. `client_order_id` makes it idempotent: the same id is the same order.
+
+    An order with a `bracket` is a bracket order (`order_class` becomes `BRACKET` unless it says `OCO`).
+    """
 
     client_order_id: str
     account_id: str
@@ -114,8 +158,11 @@ class SubmitOrder:
     extended_hours: bool = False
     bracket: Bracket | None = None
     tag: str | None = None  # the strategy or signal that placed it
+    order_class: OrderClass = OrderClass.SIMPLE
 
     def __post_init__(self) -> None:
+        if self.order_class is OrderClass.SIMPLE and self.bracket is not None:
+            object.__setattr__(self, "order_class", OrderClass.BRACKET)
         problems = validate(self)
         if problems:
             raise Rejected(f"order {self.client_order_id}: {'; '.join(problems)}")
@@ -135,7 +182,43 @@ class SubmitOrder:
             OrderType.STOP: f"stop {self.stop_price}",
             OrderType.STOP_LIMIT: f"stop {self.stop_price} limit {self.limit_price}",
         }[self.order_type]
-        return f"{self.side.value.upper()} {self.qty.normalize():f} {self.symbol} {kind} ({self.time_in_force.value})"
+        exits = ""
+        if self.bracket is not None:
+            parts = [f"take-profit {self.bracket.take_profit}"] if self.bracket.take_profit is not None else []
+            parts += [f"stop-loss {self.bracket.stop_loss}"] if self.bracket.stop_loss is not None else []
+            if self.order_class is OrderClass.OCO:
+                kind = "OCO " + " / ".join(parts)
+            else:
+                exits = " with " + " / ".join(parts)
+        side = self.side.value.upper()
+        return f"{side} {self.qty.normalize():f} {self.symbol} {kind}{exits} ({self.time_in_force.value})"
+
+
+def oco_order(
+    client_order_id: str,
+    account_id: str,
+    symbol: str,
+    side: Side,
+    qty: Decimal,
+    *,
+    take_profit: Decimal,
+    stop_loss: Decimal,
+    time_in_force: TimeInForce = TimeInForce.GTC,
+    tag: str | None = None,
+) -> SubmitOrder:
+    """An OCO exit pair for a position held: a take-profit limit and a stop-loss stop, one cancels the other.
+
+    `side` is the exit's side: sell to close a long (take-profit above the market, stop-loss below), buy to
+    cover a short (the other way round).
+
+    >>> oco_order("x-1", "acct", "AAPL", Side.SELL, Decimal(10), take_profit=Decimal(210), stop_loss=Decimal(180)).describe()
+    'SELL 10 AAPL OCO take-profit 210 / stop-loss 180 (gtc)'
+    """
+    return SubmitOrder(
+        client_order_id=client_order_id, account_id=account_id, symbol=symbol, side=side, qty=qty,
+        order_type=OrderType.LIMIT, time_in_force=time_in_force, limit_price=take_profit,
+        bracket=Bracket(take_profit=take_profit, stop_loss=stop_loss), tag=tag, order_class=OrderClass.OCO,
+    )  # fmt: skip
 
 
 def validate(order: SubmitOrder) -> list[str]:
@@ -160,8 +243,66 @@ def validate(order: SubmitOrder) -> list[str]:
             problems.append(f"the {name} price must be positive, got {price}")
     if order.extended_hours and (order.order_type is not OrderType.LIMIT or order.time_in_force is not TimeInForce.DAY):
         problems.append("extended-hours orders must be day limit orders")
-    if order.bracket is not None:
-        problems.extend(_bracket_problems(order, order.bracket))
+    if order.order_class is not OrderClass.SIMPLE:
+        problems.extend(_linked_problems(order))
+    return problems
+
+
+def _linked_problems(order: SubmitOrder) -> list[str]:
+    """What is wrong with a bracket or an OCO beyond what any order checks."""
+    problems = []
+    what = "an OCO" if order.order_class is OrderClass.OCO else "a bracket"
+    if len(order.client_order_id) > MAX_PARENT_CLIENT_ORDER_ID:
+        problems.append(
+            f"{what}'s client_order_id must be at most {MAX_PARENT_CLIENT_ORDER_ID} characters (its legs add "
+            f"{TAKE_PROFIT_SUFFIX!r} or {STOP_LOSS_SUFFIX!r})"
+        )
+    if order.time_in_force not in {TimeInForce.DAY, TimeInForce.GTC}:
+        problems.append(f"{what} must be a day or gtc order, not {order.time_in_force.value}")
+    if order.extended_hours:
+        problems.append(f"{what} trades in regular hours only: leave extended hours off")
+    if order.bracket is None:
+        prices = (
+            "a take-profit and a stop-loss" if order.order_class is OrderClass.OCO else "a take-profit or a stop-loss"
+        )
+        return [*problems, f"{what} needs {prices}"]
+    if order.order_class is OrderClass.OCO:
+        return problems + _oco_problems(order, order.bracket)
+    return problems + _bracket_problems(order, order.bracket)
+
+
+def _oco_problems(order: SubmitOrder, bracket: Bracket) -> list[str]:
+    if bracket.take_profit is None or bracket.stop_loss is None:
+        return ["an OCO needs both a take-profit and a stop-loss"]
+    problems = []
+    if order.order_type is not OrderType.LIMIT or order.limit_price != bracket.take_profit:
+        problems.append(
+            f"an OCO is placed as its take-profit limit order: make it a limit order at {bracket.take_profit}"
+        )
+    if (bracket.take_profit - bracket.stop_loss) * order.side.sign >= 0:
+        side = order.side.value
+        problems.append(
+            f"for an OCO that {'sells' if side == 'sell' else 'buys'} the stop-loss must be "
+            f"{'below' if side == 'sell' else 'above'} the take-profit"
+        )
+    return problems
+
+
+def exit_price_problems(order: SubmitOrder, last_price: Decimal) -> list[str]:
+    """What is wrong with an OCO's prices against the market at `last_price`: its take-profit must be on the
+    profitable side and its stop-loss on the losing side, or it would trade at once (empty: nothing)."""
+    if order.order_class is not OrderClass.OCO or order.bracket is None:
+        return []
+    take_profit, stop_loss = order.bracket.take_profit, order.bracket.stop_loss
+    # an exit that sells takes profit above the market and stops out below it; one that buys the other way
+    sign = -order.side.sign
+    problems = []
+    if take_profit is not None and (take_profit - last_price) * sign <= 0:
+        where = "above" if sign > 0 else "below"
+        problems.append(f"the take-profit {take_profit} must be {where} the last price {last_price}")
+    if stop_loss is not None and (last_price - stop_loss) * sign <= 0:
+        where = "below" if sign > 0 else "above"
+        problems.append(f"the stop-loss {stop_loss} must be {where} the last price {last_price}")
     return problems
 
 

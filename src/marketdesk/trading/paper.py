@@ -19,9 +19,17 @@ the next open; IOC and FOK orders are refused. An `extended_hours` day limit tra
 after the close. Day orders expire at their session's close. Bars are taken as regular-session bars.
 
 Refusals (`Rejected`, with what to change): an order the buying power cannot carry (open orders count against
-it), a short sale in a cash account or of a hard-to-borrow name (`AccountPolicy.hard_to_borrow`), a bracket (the
-venue places none: `capabilities.brackets` is False) and an order for another account. The same checks run
-again at each fill with the prices of the moment; an order that fails them then is canceled with the reason.
+it), a short sale in a cash account or of a hard-to-borrow name (`AccountPolicy.hard_to_borrow`), an OCO that
+exits more than the position or whose prices the market has already passed, and an order for another account.
+The same checks run again at each fill with the prices of the moment; an order that fails them then is canceled
+with the reason.
+
+Brackets and OCO (`paper_brackets`, rules in `matching`): a bracket entry's exits are placed as it fills, for
+what it filled, as their own orders `<entry>-tp` (limit) and `<entry>-sl` (stop) on the other side; an OCO is
+its take-profit limit with its stop-loss leg `<oco>-sl`. The exits of one position cancel each other: a fill
+shrinks the partner by as much and a complete exit, a cancel or an expiry ends it. When one event reaches both,
+the stop-loss fills first. Canceling an entry that has not filled leaves no exits. Legs show in their parent's
+`BrokerOrder.legs` and on their own in `order()`, `orders()` and the fills.
 
 Consistency: each state change (a submission, a cancel, the fills of one price, an expiry, a close's mark, a
 corporate action) is written in one transaction, and the in-memory state moves only once it has committed. One
@@ -46,7 +54,8 @@ from marketdesk.trading.activity import OrderIntent, Side, trade_date
 from marketdesk.trading.broker import BrokerAccount, BrokerCapabilities, BrokerFill, BrokerOrder, BrokerPosition
 from marketdesk.trading.margin import MarginRates
 from marketdesk.trading.matching import Bar, FillModel, MarketEvent, Tick, WorkingOrder, expire_if_due, match
-from marketdesk.trading.orders import OrderStatus, SubmitOrder, TimeInForce
+from marketdesk.trading.orders import Bracket, OrderClass, OrderStatus, SubmitOrder, TimeInForce, exit_price_problems
+from marketdesk.trading.paper_brackets import Links
 from marketdesk.trading.paper_hours import SessionHours, TradingCalendar
 from marketdesk.trading.paper_ledger import AccountPolicy, AccountType, borrow_list, exposure_added, refusal
 from marketdesk.trading.paper_state import (
@@ -58,7 +67,7 @@ from marketdesk.trading.paper_state import (
 from marketdesk.trading.paper_store import PaperStore
 
 ZERO = Decimal(0)
-CAPABILITIES = BrokerCapabilities(fractional=True, short=True, extended_hours=True, brackets=False)
+CAPABILITIES = BrokerCapabilities(fractional=True, short=True, extended_hours=True, brackets=True)
 
 
 class PaperBroker:
@@ -94,6 +103,7 @@ class PaperBroker:
         borrow = hard_to_borrow if callable(hard_to_borrow) else borrow_list(hard_to_borrow)
         self.policy = AccountPolicy(account_type, margin_multiplier, borrow, margin_rates or MarginRates())
         self.store = PaperStore(database, clock, account_id, account_type, opening_cash)
+        self.links = Links(self.store, self.hours)
         self._lock = asyncio.Lock()
         self._next_roll = clock.now()
 
@@ -105,11 +115,11 @@ class PaperBroker:
             await self._ensure_loaded()
             existing = self.store.by_client.get(order.client_order_id)
             if existing is not None:
-                return self.store.orders[existing].to_broker()
+                return self.links.report(self.store.orders[existing])
             now = self.clock.now()
             await self._catch_up(now)
             self._check_acceptable(order, now)
-            reason = self._refusal(order)
+            reason = self._exit_refusal(order) or self._refusal(order)
             if reason is not None:
                 raise Rejected(f"order {order.client_order_id} refused: {reason}")
             window = self.hours.window(
@@ -121,8 +131,10 @@ class PaperBroker:
             record = OrderRecord(str(uuid.uuid4()), len(self.store.orders) + 1, working, now, now)
             stage = self.store.stage()
             stage.put(record, new=True)
+            if order.order_class is OrderClass.OCO:  # both exits work from the start
+                self.links.place_legs(stage, record, order.qty, now)
             await self.store.commit(stage)
-            return record.to_broker()
+            return self.links.report(self.store.orders[record.id])
 
     async def cancel(self, broker_order_id: str) -> BrokerOrder:
         """Cancel a working order; a final one is returned as it is (it may have filled first)."""
@@ -132,12 +144,13 @@ class PaperBroker:
             await self._catch_up(now)
             record = self._find(broker_order_id)
             if not record.status.working:
-                return record.to_broker()
+                return self.links.report(record)
             stage = self.store.stage()
             canceled = record.changed(record.working.moved(OrderStatus.CANCELED, reason="canceled on request"), now)
             stage.put(canceled)
+            self.links.follow(stage, record, canceled, ZERO, now)
             await self.store.commit(stage)
-            return canceled.to_broker()
+            return self.links.report(self.store.orders[record.id])
 
     async def replace(
         self,
@@ -159,11 +172,21 @@ class PaperBroker:
                 )
             if qty is None and limit_price is None and stop_price is None:
                 raise Rejected("replace needs a new qty, limit_price or stop_price")
+            if qty is not None and self.links.in_group(record):
+                raise Rejected(
+                    f"order {record.request.client_order_id} is an exit of a bracket or an OCO: its quantity follows "
+                    "the entry and its partner's fills",
+                    hint="Change its price, or cancel it (its partner is canceled with it).",
+                )
+            bracket = record.request.bracket
+            if record.request.order_class is OrderClass.OCO and limit_price is not None and bracket is not None:
+                bracket = Bracket(take_profit=limit_price, stop_loss=bracket.stop_loss)  # an OCO is its take-profit
             request = replace(
                 record.request,
                 qty=record.request.qty if qty is None else qty,
                 limit_price=record.request.limit_price if limit_price is None else limit_price,
                 stop_price=record.request.stop_price if stop_price is None else stop_price,
+                bracket=bracket,
             )  # SubmitOrder validates the result (a limit on a market order, a non-positive price …)
             if request.qty <= record.working.filled_qty:
                 filled = record.working.filled_qty.normalize()
@@ -175,21 +198,21 @@ class PaperBroker:
             changed = record.changed(replace(record.working, request=request), now)
             stage.put(changed)
             await self.store.commit(stage)
-            return changed.to_broker()
+            return self.links.report(changed)
 
     async def order(self, *, client_order_id: str) -> BrokerOrder | None:
         async with self._lock:
             await self._ensure_loaded()
             await self._catch_up(self.clock.now())
             order_id = self.store.by_client.get(client_order_id)
-            return None if order_id is None else self.store.orders[order_id].to_broker()
+            return None if order_id is None else self.links.report(self.store.orders[order_id])
 
     async def orders(self, *, open_only: bool = True) -> list[BrokerOrder]:
         async with self._lock:
             await self._ensure_loaded()
             await self._catch_up(self.clock.now())
             records = self.store.working.values() if open_only else self.store.orders.values()
-            return [r.to_broker() for r in sorted(records, key=_placed)]
+            return [self.links.report(r) for r in sorted(records, key=_placed)]
 
     async def fills(self, *, since: datetime | None = None) -> list[BrokerFill]:
         """Fills in the order they happened; `since` keeps those at or after it (dedupe by `fill_id`)."""
@@ -269,9 +292,12 @@ class PaperBroker:
             extended = not is_tick or self.hours.extended(event.time)
             stage = self.store.stage()
             taken = ZERO
-            working = sorted((r for r in self.store.working.values() if r.request.symbol == symbol), key=_placed)
-            for record in working:
-                if not (regular or (record.request.extended_hours and extended)):
+            working = sorted(
+                (r for r in self.store.working.values() if r.request.symbol == symbol), key=self.links.sort_key
+            )
+            for kept in working:
+                record = stage.orders.get(kept.id, kept)  # an OCO partner's fill on this event may have changed it
+                if not record.status.working or not (regular or (record.request.extended_hours and extended)):
                     continue
                 taken += self._fill(stage, record, event, taken)
             if isinstance(event, Bar):
@@ -308,7 +334,9 @@ class PaperBroker:
             )  # fmt: skip
             filled += fill.qty
         if after != record.working:
-            stage.put(record.changed(after, event.time))
+            changed = record.changed(after, event.time)
+            stage.put(changed)
+            self.links.follow(stage, record, changed, filled, event.time)
         return filled
 
     # corporate actions ----------------------------------------------------------------------------------------
@@ -373,8 +401,10 @@ class PaperBroker:
                 f"order {order.client_order_id} is for account {order.account_id!r}; this paper broker keeps "
                 f"account {self.account_id!r}"
             )
-        if order.bracket is not None:
-            raise Unsupported("the paper broker does not place bracket orders; send the entry and its exits apart")
+        if order.order_class is not OrderClass.SIMPLE and not self.capabilities.brackets:
+            raise Unsupported(
+                f"the {self.name} broker here places no bracket or OCO orders; send the entry and its exits apart"
+            )
         immediate = order.time_in_force in {TimeInForce.IOC, TimeInForce.FOK}
         if immediate and not self.hours.regular(now):
             opens = self.hours.current_or_next(now).open
@@ -383,14 +413,35 @@ class PaperBroker:
                 f"opens at {opens.isoformat()}. Use a day or gtc order to queue it to the open"
             )
 
+    def _exit_refusal(self, order: SubmitOrder) -> str | None:
+        """Why an OCO cannot exit the position (None: it can, or the order is no OCO)."""
+        if order.order_class is not OrderClass.OCO:
+            return None
+        held = self.store.ledger.qty(order.symbol)
+        holding = held if order.side is Side.SELL else -held
+        if holding < order.qty:
+            position = f"{held.normalize():f} {order.symbol}" if held else f"no {order.symbol}"
+            verb = "sell" if order.side is Side.SELL else "buy back"
+            most = max(holding, ZERO).normalize()
+            return f"an OCO exits a position held: you hold {position}, so this one can {verb} at most {most:f}"
+        last = self.store.prices.get(order.symbol)
+        problems = [] if last is None else exit_price_problems(order, last)
+        return "; ".join(problems) or None
+
     def _refusal(self, order: SubmitOrder, *, exclude: str | None = None) -> str | None:
         """Why the account cannot carry `order` beside its other working orders (None: it can)."""
         reserved = ZERO
         committed_sells = ZERO
         ledger = self.store.ledger
+        groups: set[str] = set()
         for record in self.store.working.values():
             if record.id == exclude:
                 continue
+            if self.links.in_group(record):  # an OCO group's members exit the same shares: count them once
+                root = record.parent_id or record.id
+                if root in groups:
+                    continue
+                groups.add(root)
             request = record.request
             if request.symbol == order.symbol and request.side is Side.SELL:
                 committed_sells += record.working.remaining_qty
@@ -438,10 +489,14 @@ class PaperBroker:
         stage = store.stage()
         if store.ledger.unsettled and store.ledger.unsettled[0][0] <= trade_date(now):
             stage.books().settle(trade_date(now))
+        ended = []
         for record in store.working.values():
             expired = expire_if_due(record.working, now)
             if expired is not None:
-                stage.put(record.changed(expired, record.working.expires_at or now))
+                ended.append((record, record.changed(expired, record.working.expires_at or now)))
+                stage.put(ended[-1][1])
+        for record, expired_record in ended:  # after all: exits that expire together both say expired
+            self.links.follow(stage, record, expired_record, ZERO, expired_record.updated_at)
         next_roll = self._next_roll
         if now >= self._next_roll:
             session = self.hours.last_close(now)

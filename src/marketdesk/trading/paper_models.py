@@ -1,5 +1,6 @@
-"""ORM tables of the paper broker (migration 0004): its accounts, orders, fills, positions and the corporate
-actions it has applied. Money, prices and quantities are `ExactDecimal` (exact text on every backend)."""
+"""ORM tables of the paper broker (migrations 0004 and 0005): its accounts, orders (with their bracket and OCO
+links), fills, positions and the corporate actions it has applied. Money, prices and quantities are
+`ExactDecimal` (exact text on every backend)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,10 @@ class PaperOrder(Base):
     stop_price: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     extended_hours: Mapped[bool] = mapped_column(Boolean)
     tag: Mapped[str | None] = mapped_column(Text)
+    order_class: Mapped[str] = mapped_column(String(8), default="simple", server_default="simple")
+    take_profit: Mapped[Decimal | None] = mapped_column(ExactDecimal)  # a bracket's or an OCO's exits
+    stop_loss: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    parent_id: Mapped[str | None] = mapped_column(String(40))  # a leg's bracket entry or OCO (paper_orders.id)
     status: Mapped[str] = mapped_column(String(20), index=True)
     filled_qty: Mapped[Decimal] = mapped_column(ExactDecimal)
     filled_notional: Mapped[Decimal] = mapped_column(ExactDecimal)

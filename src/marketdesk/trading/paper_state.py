@@ -13,19 +13,21 @@ from typing import Any
 from marketdesk.trading.activity import Side
 from marketdesk.trading.broker import BrokerFill, BrokerOrder
 from marketdesk.trading.matching import WorkingOrder
-from marketdesk.trading.orders import OrderStatus, OrderType, SubmitOrder, TimeInForce
+from marketdesk.trading.orders import Bracket, OrderClass, OrderStatus, OrderType, SubmitOrder, TimeInForce
 from marketdesk.trading.paper_ledger import Ledger, Position
 
 
 @dataclass(frozen=True, slots=True)
 class OrderRecord:
-    """An order at the paper venue: its id, the engine's view of it, and when it was placed and last changed."""
+    """An order at the paper venue: its id, the engine's view of it, when it was placed and last changed, and
+    the order it is a leg of (a bracket's entry, or the OCO whose stop-loss it is)."""
 
     id: str
     seq: int  # placing order: who fills first when orders share an event
     working: WorkingOrder
     submitted_at: datetime
     updated_at: datetime
+    parent_id: str | None = None
 
     @property
     def request(self) -> SubmitOrder:
@@ -38,7 +40,7 @@ class OrderRecord:
     def changed(self, working: WorkingOrder, at: datetime) -> OrderRecord:
         return replace(self, working=working, updated_at=max(at, self.updated_at))
 
-    def to_broker(self) -> BrokerOrder:
+    def to_broker(self, legs: tuple[BrokerOrder, ...] = ()) -> BrokerOrder:
         request = self.request
         return BrokerOrder(
             client_order_id=request.client_order_id,
@@ -56,10 +58,12 @@ class OrderRecord:
             filled_qty=self.working.filled_qty,
             average_fill_price=self.working.average_fill_price,
             reason=self.working.reason,
+            legs=legs,
         )
 
     def row(self) -> dict[str, Any]:
         request, working = self.request, self.working
+        bracket = request.bracket or Bracket()
         return {
             "id": self.id,
             "seq": self.seq,
@@ -70,6 +74,10 @@ class OrderRecord:
             "time_in_force": request.time_in_force.value,
             "extended_hours": request.extended_hours,
             "tag": request.tag,
+            "order_class": request.order_class.value,
+            "take_profit": bracket.take_profit,
+            "stop_loss": bracket.stop_loss,
+            "parent_id": self.parent_id,
             "submitted_at": self.submitted_at,
             "active_from": working.active_from,
             "expires_at": working.expires_at,
@@ -95,6 +103,9 @@ class OrderRecord:
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any], account_id: str) -> OrderRecord:
+        bracket = None
+        if row["take_profit"] is not None or row["stop_loss"] is not None:
+            bracket = Bracket(take_profit=row["take_profit"], stop_loss=row["stop_loss"])
         request = SubmitOrder(
             client_order_id=row["client_order_id"],
             account_id=account_id,
@@ -106,7 +117,9 @@ class OrderRecord:
             limit_price=row["limit_price"],
             stop_price=row["stop_price"],
             extended_hours=row["extended_hours"],
+            bracket=bracket,
             tag=row["tag"],
+            order_class=OrderClass(row["order_class"]),
         )
         working = WorkingOrder(
             request=request,
@@ -120,7 +133,7 @@ class OrderRecord:
             expires_at=row["expires_at"],
             reason=row["reason"],
         )
-        return cls(row["id"], row["seq"], working, row["submitted_at"], row["updated_at"])
+        return cls(row["id"], row["seq"], working, row["submitted_at"], row["updated_at"], row["parent_id"])
 
 
 def fill_row(fill: BrokerFill, seq: int) -> dict[str, Any]:

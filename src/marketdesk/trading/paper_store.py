@@ -48,6 +48,7 @@ class PaperStore:
         self.orders: dict[str, OrderRecord] = {}
         self.by_client: dict[str, str] = {}
         self.working: dict[str, OrderRecord] = {}
+        self.children: dict[str, list[str]] = {}  # a bracket entry's or an OCO's legs, in placing order
         self.fills: list[BrokerFill] = []
         self.prices: dict[str, Decimal] = {}  # the last price seen per symbol (kept with positions on writes)
         self.actions: dict[tuple[str, str, datetime], CorporateAction] = {}
@@ -101,6 +102,8 @@ class PaperStore:
             self.actions[action.key] = action
 
     def _keep(self, record: OrderRecord) -> None:
+        if record.parent_id is not None and record.id not in self.orders:
+            self.children.setdefault(record.parent_id, []).append(record.id)
         self.orders[record.id] = record
         self.by_client[record.request.client_order_id] = record.id
         if record.status.working:
@@ -132,7 +135,8 @@ class PaperStore:
         mark = stage.mark or self.mark
         async with self.database.session() as session:
             repository = PaperRepository(session, self.account_id)
-            await repository.insert_orders([stage.orders[i].row() for i in stage.new_orders])
+            placed = sorted((stage.orders[i] for i in stage.new_orders), key=lambda record: record.seq)
+            await repository.insert_orders([record.row() for record in placed])
             for order_id, record in stage.orders.items():
                 if order_id not in stage.new_orders:
                     await repository.update_order(order_id, record.changes())
@@ -149,7 +153,7 @@ class PaperStore:
                 )  # fmt: skip
         self.ledger = ledger
         self.mark = mark
-        for record in stage.orders.values():
+        for record in sorted(stage.orders.values(), key=lambda record: record.seq):
             self._keep(record)
         self.fills.extend(stage.fills)
         for action in stage.actions:

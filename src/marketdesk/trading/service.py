@@ -8,6 +8,11 @@
   received → submitted again under the same id (the broker deduplicates). Nothing is lost or placed twice.
 - Broker updates (fills, cancels, expiries) come back through `apply_update`, from a broker that pushes or from
   `sync()` polling one that does not; fills are deduplicated by the broker's fill id, so replaying is safe.
+- **Brackets and OCO:** the venue places the legs (a bracket's exits as its entry fills, an OCO's stop-loss).
+  The desk records each leg it hears of as an order of its own under its parent (`parent_id`), through the
+  same state machine, events and audit: legs listed in the parent's update, and a leg named `<parent>-tp` or
+  `<parent>-sl` whose fill arrives first. When a leg fills or ends, the parent is read again from the broker,
+  so the partner it shrank or canceled is recorded with it. A leg's fills move positions once, like any fill.
 
 This service owns its units of work (`Database.session()`), unlike the others, because the outbox needs a
 commit between deciding and calling the broker.
@@ -24,6 +29,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from marketdesk.accounts.roles import CurrentUser
 from marketdesk.audit.service import AuditService
 from marketdesk.clock import Clock
@@ -34,7 +41,16 @@ from marketdesk.trading import compliance, risk
 from marketdesk.trading.activity import Execution, OrderIntent, SessionCalendar, Side, trade_date
 from marketdesk.trading.broker import Broker, BrokerFill, BrokerOrder
 from marketdesk.trading.models import FillRecord, OrderEventRecord, OrderRecord, PositionRecord, TradingAccount
-from marketdesk.trading.orders import Bracket, OrderStatus, OrderType, SubmitOrder, TimeInForce, transition
+from marketdesk.trading.orders import (
+    Bracket,
+    OrderClass,
+    OrderStatus,
+    OrderType,
+    SubmitOrder,
+    TimeInForce,
+    parent_client_order_id,
+    transition,
+)
 from marketdesk.trading.positions import Position
 from marketdesk.trading.repository import TradingRepository
 from marketdesk.trading.settings import compliance_from_json, risk_from_json
@@ -111,6 +127,8 @@ class OrderView:
     broker_order_id: str | None
     tag: str | None = None
     preview: dict[str, Any] | None = field(default=None)
+    order_class: str = OrderClass.SIMPLE.value
+    parent_id: str | None = None  # a bracket's or an OCO's leg: its parent order
 
     @classmethod
     def of(cls, record: OrderRecord, preview: Preview | None = None) -> OrderView:
@@ -120,7 +138,8 @@ class OrderView:
             status=record.status, filled_qty=record.filled_qty, average_fill_price=record.average_fill_price,
             limit_price=record.limit_price, stop_price=record.stop_price, reason=record.reason,
             created_at=record.created_at, updated_at=record.updated_at, broker_order_id=record.broker_order_id,
-            tag=record.tag, preview=None if preview is None else preview.to_dict(),
+            tag=record.tag, preview=None if preview is None else preview.to_dict(), order_class=record.order_class,
+            parent_id=record.parent_id,
         )  # fmt: skip
 
 
@@ -133,6 +152,7 @@ def command_of(record: OrderRecord) -> SubmitOrder:
         side=Side(record.side), qty=record.qty, order_type=OrderType(record.order_type),
         time_in_force=TimeInForce(record.time_in_force), limit_price=record.limit_price, stop_price=record.stop_price,
         extended_hours=record.extended_hours, bracket=bracket, tag=record.tag,
+        order_class=OrderClass(record.order_class),
     )  # fmt: skip
 
 
@@ -154,6 +174,8 @@ class OrderService:
         self.broker_for = broker_for
         self.market = market
         self.publish = publish
+        self._in_flight: set[str] = set()  # orders this process is sending to their broker right now
+        self._cancel_after_send: set[str] = set()  # of those, the ones the user asked to cancel meanwhile
 
     # ---- the road --------------------------------------------------------------------------------------
 
@@ -210,6 +232,21 @@ class OrderService:
     async def _send(
         self, account: TradingAccount, broker: Broker, order_id: str, order: SubmitOrder, actor: str | None
     ) -> OrderView:
+        self._in_flight.add(order_id)
+        try:
+            view = await self._send_once(account, broker, order_id, order, actor)
+        finally:
+            self._in_flight.discard(order_id)
+        if order_id in self._cancel_after_send:
+            self._cancel_after_send.discard(order_id)
+            if OrderStatus(view.status).working and view.broker_order_id is not None:
+                update = await broker.cancel(view.broker_order_id)
+                return await self.apply_update(account, update, [], actor=actor)
+        return view
+
+    async def _send_once(
+        self, account: TradingAccount, broker: Broker, order_id: str, order: SubmitOrder, actor: str | None
+    ) -> OrderView:
         try:
             placed = await broker.submit(order)
         except Temporary as exc:
@@ -238,11 +275,7 @@ class OrderService:
         now = self.clock.now()
         broker_account = await broker.account()
         positions = {p.symbol: p.qty for p in await repo.positions_for_account(account.id)}
-        working = [
-            OrderIntent(w.symbol, Side(w.side), w.qty - w.filled_qty, w.limit_price or w.stop_price)
-            for w in await repo.working_for_account(account.id)
-            if w.client_order_id != order.client_order_id
-        ]
+        working = _pending(await repo.working_for_account(account.id), order)
         symbols = {order.symbol, *positions}
         prices = await self.market.prices(symbols)
         classes = await self.market.asset_classes(symbols)
@@ -300,15 +333,38 @@ class OrderService:
             if not OrderStatus(record.status).working:
                 raise Rejected(f"order {record.client_order_id} is already {record.status}; only working orders cancel")
             await self.audit.record(session, "order.cancel_requested", actor_id=user.id, target=record.id)
-            if record.broker_order_id is None:  # never reached the broker: cancel it here
-                self._move(repo, record, OrderStatus.CANCELED, "canceled before it reached the broker")
-                view = OrderView.of(record)
-        if record.broker_order_id is None:
-            await self._publish(user.id, "canceled", view)
+            in_flight = record.broker_order_id is None and record.id in self._in_flight
+            if in_flight:  # being sent now: canceled at the broker the moment the broker answers (`_send`)
+                self._cancel_after_send.add(record.id)
+                detail = "cancel requested while the order is on its way to the broker; it goes out on the answer"
+                repo.add(_event(record, "cancel_pending", OrderStatus(record.status), self.clock.now(), detail=detail))
+            view = OrderView.of(record)
+        if in_flight:
             return view
         broker = await self.broker_for(account)
-        update = await broker.cancel(record.broker_order_id)
+        broker_order_id = record.broker_order_id
+        if broker_order_id is None:
+            # not being sent, yet not acknowledged: the broker may have it all the same (it was unreachable
+            # when asked, or the desk stopped in between), so ask it before canceling here
+            known = await broker.order(client_order_id=record.client_order_id)
+            if known is None:
+                return await self._cancel_unsent(user, record.id, account)
+            if known.status.final:
+                return await self.apply_update(account, known, [], actor=user.id)
+            broker_order_id = known.broker_order_id
+        update = await broker.cancel(broker_order_id)
         return await self.apply_update(account, update, [], actor=user.id)
+
+    async def _cancel_unsent(self, user: CurrentUser, order_id: str, account: TradingAccount) -> OrderView:
+        """Cancel an order the broker never received; recovery never sends a canceled order."""
+        async with self.db.session() as session:
+            repo = TradingRepository(session)
+            record = await self._stored(repo, order_id, account)
+            if OrderStatus(record.status).working and record.broker_order_id is None:
+                self._move(repo, record, OrderStatus.CANCELED, "canceled before it reached the broker")
+            view = OrderView.of(record)
+        await self._publish(user.id, view.status, view)
+        return view
 
     async def replace(
         self,
@@ -330,7 +386,8 @@ class OrderService:
             changed = SubmitOrder(
                 **{**_fields(current), "qty": qty if qty is not None else current.qty,
                    "limit_price": limit_price if limit_price is not None else current.limit_price,
-                   "stop_price": stop_price if stop_price is not None else current.stop_price}
+                   "stop_price": stop_price if stop_price is not None else current.stop_price,
+                   "bracket": _exits_after_replace(current, limit_price)}
             )  # fmt: skip
             broker = await self.broker_for(account)
             decision = await self._decide(repo, account, broker, changed)
@@ -346,6 +403,8 @@ class OrderService:
             repo = TradingRepository(session)
             record = await self._order(repo, order_id, user)
             record.qty, record.limit_price, record.stop_price = update.qty, update.limit_price, update.stop_price
+            if record.order_class == OrderClass.OCO:  # an OCO's limit is its take-profit
+                record.take_profit = update.limit_price
             record.broker_order_id = update.broker_order_id
             repo.add(
                 _event(record, "replaced", OrderStatus(record.status), self.clock.now(), detail=changed.describe())
@@ -391,10 +450,89 @@ class OrderService:
     async def apply_update(
         self, account: TradingAccount, update: BrokerOrder, fills: Sequence[BrokerFill], *, actor: str | None = None
     ) -> OrderView:
-        """Record what the broker says about one of our orders: its status and any new fills (idempotent)."""
+        """Record what the broker says about one of our orders: its status and any new fills (idempotent).
+
+        The legs of a bracket or an OCO are recorded too (see the module docstring): those `update.legs` lists,
+        with their fills from `fills`, and an update of a leg the desk has not seen, found by its name."""
+        view = await self._apply(account, update, fills, actor=actor)
+        if update.legs:
+            await self._record_legs(account, view, update.legs, fills, actor)
+        elif (view.parent_id is not None or view.order_class == OrderClass.OCO) and (fills or update.status.final):
+            await self._refresh_group(account, view.parent_id or view.id, actor)
+        return view
+
+    async def _record_legs(
+        self,
+        account: TradingAccount,
+        parent: OrderView,
+        legs: Sequence[BrokerOrder],
+        fills: Sequence[BrokerFill],
+        actor: str | None,
+    ) -> None:
+        for leg in legs:
+            mine = [f for f in fills if f.client_order_id == leg.client_order_id]
+            await self._apply(account, leg, mine, actor=actor, parent_id=parent.id)
+
+    async def _refresh_group(self, account: TradingAccount, parent_id: str, actor: str | None) -> None:
+        """Read a bracket's or an OCO's parent again from the broker and record it and its legs: a leg that
+        filled or ended has shrunk or canceled its partner at the venue."""
+        async with self.db.session() as session:
+            parent = await TradingRepository(session).order(parent_id, owner_id=account.owner_id)
+        if parent is None:
+            return
+        broker = await self.broker_for(account)
+        update = await broker.order(client_order_id=parent.client_order_id)
+        if update is None:
+            return
+        view = await self._apply(account, update, [], actor=actor)
+        await self._record_legs(account, view, update.legs, [], actor)
+
+    async def _adopt_leg(
+        self,
+        session: AsyncSession,
+        repo: TradingRepository,
+        account: TradingAccount,
+        update: BrokerOrder,
+        actor: str | None,
+        parent_id: str | None,
+    ) -> OrderRecord | None:
+        """Record a leg the venue placed for one of our orders (None: `update` is no leg of ours). The parent is
+        `parent_id`, else the order the leg is named after (`<parent>-tp`/`-sl`) if that is a bracket or OCO."""
+        if parent_id is not None:
+            parent = await repo.order(parent_id, owner_id=account.owner_id)
+        else:
+            named = parent_client_order_id(update.client_order_id)
+            parent = None if named is None else await repo.order_for_account(account.id, client_order_id=named)
+            if parent is not None and parent.order_class == OrderClass.SIMPLE:
+                parent = None
+        if parent is None or parent.symbol != update.symbol:
+            return None
+        now = self.clock.now()
+        record = _leg_record(update, parent, now)
+        repo.add(record)
+        await session.flush()
+        detail = f"{command_of(record).describe()}: an exit of order {parent.client_order_id}"
+        repo.add(_event(record, "leg", OrderStatus.NEW, now, detail=detail, data={"parent_id": parent.id}))
+        await self.audit.record(
+            session, "order.leg_recorded", actor_id=actor, target=record.id,
+            detail={"parent_id": parent.id, "client_order_id": record.client_order_id, "order": detail},
+        )  # fmt: skip
+        return record
+
+    async def _apply(
+        self,
+        account: TradingAccount,
+        update: BrokerOrder,
+        fills: Sequence[BrokerFill],
+        *,
+        actor: str | None,
+        parent_id: str | None = None,
+    ) -> OrderView:
         async with self.db.session() as session:
             repo = TradingRepository(session)
             record = await repo.order_for_account(account.id, client_order_id=update.client_order_id)
+            if record is None:  # only a leg the venue placed is not on the books yet
+                record = await self._adopt_leg(session, repo, account, update, actor, parent_id)
             if record is None:
                 raise NotFound(f"no order {update.client_order_id} in account {account.name}")
             now = self.clock.now()
@@ -404,6 +542,8 @@ class OrderService:
                     session, "order.broker_accepted", actor_id=actor, target=record.id,
                     detail={"broker_order_id": update.broker_order_id, "status": update.status.value},
                 )  # fmt: skip
+            if update.qty != record.qty and (record.parent_id is not None or record.order_class == OrderClass.OCO):
+                _resize(repo, record, update.qty, now)
             known = await repo.fill_ids(account.id, [f.fill_id for f in fills])
             fresh = [f for f in fills if f.fill_id not in known and f.client_order_id == record.client_order_id]
             if fresh and record.filled_qty > 0:
@@ -532,8 +672,8 @@ class OrderService:
             raise Rejected(f"{broker.name} does not take time in force {order.time_in_force.value}")
         if order.qty != order.qty.to_integral_value() and not caps.fractional:
             raise Rejected(f"{broker.name} does not trade fractional quantities", hint="Use a whole number of shares.")
-        if order.bracket is not None and not caps.brackets:
-            raise Rejected(f"{broker.name} does not take bracket orders")
+        if order.order_class is not OrderClass.SIMPLE and not caps.brackets:
+            raise Rejected(f"{broker.name} does not take bracket or OCO orders")
         if order.extended_hours and not caps.extended_hours:
             raise Rejected(f"{broker.name} does not trade outside regular hours")
 
@@ -563,6 +703,35 @@ def _reads_executions(
     return True
 
 
+def _exits_after_replace(order: SubmitOrder, limit_price: Decimal | None) -> Bracket | None:
+    """The exits of `order` once its limit becomes `limit_price`: an OCO's take-profit is its limit and moves
+    with it; a bracket's exits stay."""
+    if order.order_class is not OrderClass.OCO or order.bracket is None or limit_price is None:
+        return order.bracket
+    return Bracket(take_profit=limit_price, stop_loss=order.bracket.stop_loss)
+
+
+def _pending(working: Sequence[OrderRecord], order: SubmitOrder) -> list[OrderIntent]:
+    """The working orders `order` is judged beside: without `order` itself (a replace) or the rest of its OCO
+    group, and each other OCO group once, since its members exit the same shares."""
+    own = {_group(w) for w in working if w.client_order_id == order.client_order_id} - {None}
+    seen: set[str] = set()
+    pending = []
+    for w in working:
+        group = _group(w)
+        if w.client_order_id == order.client_order_id or group in own or (group is not None and group in seen):
+            continue
+        if group is not None:
+            seen.add(group)
+        pending.append(OrderIntent(w.symbol, Side(w.side), w.qty - w.filled_qty, w.limit_price or w.stop_price))
+    return pending
+
+
+def _group(record: OrderRecord) -> str | None:
+    """The OCO group an order is a member of (its parent, or itself for an OCO's take-profit); None for none."""
+    return record.parent_id or (record.id if record.order_class == OrderClass.OCO else None)
+
+
 def _fields(order: SubmitOrder) -> dict[str, Any]:
     return {name: getattr(order, name) for name in SubmitOrder.__slots__}
 
@@ -575,7 +744,26 @@ def _record(order: SubmitOrder, owner_id: str, now: datetime, *, status: OrderSt
         time_in_force=order.time_in_force.value, limit_price=order.limit_price, stop_price=order.stop_price,
         extended_hours=order.extended_hours, take_profit=bracket.take_profit, stop_loss=bracket.stop_loss,
         tag=order.tag, status=status.value, filled_qty=Decimal(0), average_fill_price=None, broker_order_id=None,
-        reason=None, parent_id=None, created_at=now, updated_at=now,
+        reason=None, parent_id=None, created_at=now, updated_at=now, order_class=order.order_class.value,
+    )  # fmt: skip
+
+
+def _resize(repo: TradingRepository, record: OrderRecord, qty: Decimal, at: datetime) -> None:
+    """A leg's quantity as the venue set it: it grows with its entry's fills and shrinks with its partner's."""
+    detail = f"quantity {record.qty.normalize():f} → {qty.normalize():f}: it follows its entry and its OCO partner"
+    repo.add(_event(record, "resized", OrderStatus(record.status), at, detail=detail, data={"qty": qty}))
+    record.qty = qty
+
+
+def _leg_record(update: BrokerOrder, parent: OrderRecord, now: datetime) -> OrderRecord:
+    """A bracket's or an OCO's leg as the venue reported it, in status `new` (the update then moves it on)."""
+    return OrderRecord(
+        id=uuid.uuid4().hex, account_id=parent.account_id, owner_id=parent.owner_id,
+        client_order_id=update.client_order_id, symbol=update.symbol, side=update.side.value, qty=update.qty,
+        order_type=update.order_type.value, time_in_force=update.time_in_force.value, limit_price=update.limit_price,
+        stop_price=update.stop_price, extended_hours=False, take_profit=None, stop_loss=None, tag=parent.tag,
+        status=OrderStatus.NEW.value, filled_qty=Decimal(0), average_fill_price=None, broker_order_id=None,
+        reason=None, parent_id=parent.id, created_at=now, updated_at=now, order_class=OrderClass.SIMPLE.value,
     )  # fmt: skip
 
 

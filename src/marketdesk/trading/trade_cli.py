@@ -4,6 +4,7 @@ the order service, the risk engine, compliance, the broker).
     export MARKETDESK_TOKEN=…            # an access token (POST /api/v1/auth/login)
     marketdesk trade buy AAPL 10 --limit 190 --tif gtc
     marketdesk trade buy AAPL 10 --sl 180 --tp 210       # a bracket where the broker supports one
+    marketdesk trade oco AAPL 10 --tp 210 --sl 180       # exit 10 held: take profit at 210 or stop out at 180
     marketdesk trade orders --json
     marketdesk trade cancel ORDER_ID
     marketdesk trade kill-switch on
@@ -108,11 +109,30 @@ def _submit(api: Api, side: str, symbol: str, qty: str, limit: str | None, stop:
     return api.call("POST", "/orders", json={k: v for k, v in body.items() if v is not None})
 
 
+def oco_body(account_id: str, symbol: str, qty: str, tp: str, sl: str, tif: str) -> dict[str, str]:
+    """The POST /orders body of an OCO exit: a take-profit limit with a linked stop-loss. Its side follows from the
+    prices: a take-profit above the stop-loss exits a long (sell), one below it covers a short (buy)."""
+    take_profit, stop_loss = _amount(tp, "--tp"), _amount(sl, "--sl")
+    if take_profit is None or stop_loss is None:
+        raise Rejected("an OCO needs both --tp and --sl")
+    if Decimal(take_profit) == Decimal(stop_loss):
+        raise Rejected(f"--tp and --sl are both {take_profit}: an OCO's take-profit and stop-loss must differ")
+    side = "sell" if Decimal(take_profit) > Decimal(stop_loss) else "buy"
+    return {
+        "account_id": account_id, "symbol": symbol.upper(), "side": side, "qty": _amount(qty, "quantity") or "",
+        "type": "limit", "limit_price": take_profit, "time_in_force": tif, "take_profit": take_profit,
+        "stop_loss": stop_loss, "order_class": "oco",
+    }  # fmt: skip
+
+
 def _place(side: str, symbol: str, qty: str, limit: str | None, stop: str | None, tif: str, sl: str | None,
            tp: str | None, account: str | None, url: str, token: str | None, as_json: bool) -> None:  # fmt: skip
     with Api(url, token) as api:
         placed = _submit(api, side, symbol, qty, limit, stop, tif, sl, tp, account)
+    _report(placed, side, as_json)
 
+
+def _report(placed: Any, side: str, as_json: bool) -> None:
     def human() -> None:
         colour = "red" if placed["status"] == "rejected" else "green"
         Console().print(
@@ -153,6 +173,27 @@ trade_app.command("buy")(_order_command("buy"))
 trade_app.command("sell")(_order_command("sell"))
 
 
+@trade_app.command("oco")
+@handles_errors
+def oco_command(
+    symbol: Annotated[str, typer.Argument(help="the ticker held")],
+    qty: Annotated[str, typer.Argument(help="how many to exit")],
+    tp: Annotated[str, typer.Option("--tp", help="take-profit (limit) price")],
+    sl: Annotated[str, typer.Option("--sl", help="stop-loss (stop) price")],
+    tif: Annotated[str, typer.Option("--tif", help="day or gtc")] = "gtc",
+    account: Account = None,
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+    as_json: Json = False,
+) -> None:
+    """Exit QTY of a position held with an OCO pair: a take-profit and a stop-loss, whichever fills first cancels
+    the other. --tp above --sl sells a long; --tp below --sl buys back a short."""
+    with Api(url, token) as api:
+        body = oco_body(api.account_id(account), symbol, qty, tp, sl, tif)
+        placed = api.call("POST", "/orders", json=body)
+    _report(placed, body["side"], as_json)
+
+
 @trade_app.command("orders")
 @handles_errors
 def orders_command(
@@ -173,13 +214,23 @@ def orders_command(
         if not rows:
             err.print("no orders yet: place one with `marketdesk trade buy SYMBOL QTY`", highlight=False)
             return
-        table = Table("Order", "Symbol", "Side", "Qty", "Type", "Status", "Filled", "Avg price", "Reason")
+        table = Table("Order", "Symbol", "Side", "Qty", "Type", "Status", "Filled", "Avg price", "Link", "Reason")
         for r in rows:
             table.add_row(r["id"][:12], r["symbol"], r["side"], r["qty"], r["type"], r["status"], r["filled_qty"],
-                          r["average_fill_price"] or "—", (r["reason"] or "")[:60])  # fmt: skip
+                          r["average_fill_price"] or "—", _link(r), (r["reason"] or "")[:60])  # fmt: skip
         Console().print(table)
 
     emit(as_json, rows, human)
+
+
+def _link(row: dict[str, Any]) -> str:
+    """How an order is tied to others: a leg names its parent (an exit of a bracket or an OCO)."""
+    parent = row.get("parent_id")
+    if parent:
+        leg = "take-profit" if row.get("type") == "limit" else "stop-loss"
+        return f"{leg} of {str(parent)[:12]}"
+    order_class = row.get("order_class") or ""
+    return "" if order_class == "simple" else order_class
 
 
 @trade_app.command("positions")

@@ -1,7 +1,8 @@
 """Where the desk's accounts trade, and the prices the order path sees.
 
 - `Brokers`: the broker of each trading account, made once and kept: a persisted `PaperBroker` per paper
-  account (the embedded default), or Alpaca with the owner's keys from the vault.
+  account (the embedded default), or Alpaca with the owner's keys from the vault. A live (real-money) Alpaca
+  account gets its broker only on a desk that allows live trading and once its owner has confirmed it.
 - `PaperFeed`: shows every paper broker with working orders the latest live quote of each symbol it waits on,
   once per tick, so market orders fill at the next tick and limits and stops trigger as prices move.
 - `DeskMarketView`: last prices (the live quote, else the last stored close) and asset classes for the order
@@ -18,7 +19,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Protocol
 
 import structlog
 
@@ -29,6 +30,7 @@ from marketdesk.kit.timeutil import NEW_YORK
 from marketdesk.marketdata.repository import MarketDataRepository
 from marketdesk.marketdata.service import MarketDataService
 from marketdesk.realtime.quotes import QuoteHub, quote_payload
+from marketdesk.trading.adapters.alpaca import live_not_confirmed, live_trading_off
 from marketdesk.trading.broker import Broker, BrokerFill
 from marketdesk.trading.models import TradingAccount
 from marketdesk.trading.paper import PaperBroker
@@ -56,8 +58,23 @@ class AlwaysOpen:
         return start, start + timedelta(days=1) - timedelta(microseconds=1)
 
 
+class AlpacaFactory(Protocol):
+    """Builds the Alpaca broker of an account (`adapters.alpaca.alpaca_broker_from_vault` with its owner's keys)."""
+
+    async def __call__(self, account: TradingAccount, *, paper: bool, live_confirmed: bool) -> Broker: ...
+
+
+LiveConfirmed = Callable[[TradingAccount], Awaitable[bool]]
+"""Whether a live account's owner has typed the confirmation phrase (`accounts.AccountService.is_live_confirmed`)."""
+
+
 class Brokers:
-    """The broker of each account, kept for the life of the desk."""
+    """The broker of each account, kept for the life of the desk.
+
+    A live Alpaca account (`TradingAccount.live`) is sent to Alpaca's live API only when `allow_live` (the desk
+    setting `allow_live_trading`) is on and `live_confirmed` says its owner typed the phrase; otherwise every
+    call that needs its broker, placing an order first of all, is refused with what to do.
+    """
 
     def __init__(
         self,
@@ -65,12 +82,16 @@ class Brokers:
         clock: Clock,
         paper_calendar: TradingCalendar,
         *,
-        alpaca: Callable[[TradingAccount], Any] | None = None,
+        alpaca: AlpacaFactory | None = None,
+        allow_live: bool = False,
+        live_confirmed: LiveConfirmed | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.paper_calendar = paper_calendar
         self.alpaca = alpaca
+        self.allow_live = allow_live
+        self.live_confirmed = live_confirmed
         self._brokers: dict[str, Broker] = {}
         self._lock = asyncio.Lock()
 
@@ -96,9 +117,18 @@ class Brokers:
                 raise Rejected(
                     "Alpaca is not set up on this desk", hint="Add your Alpaca keys in Settings → Key vault."
                 )
-            broker: Broker = await self.alpaca(account)
-            return broker
+            # nothing is cached while a live account is refused, so its first broker is made after the confirmation
+            confirmed = await self._live_allowed(account) if account.live else False
+            return await self.alpaca(account, paper=not account.live, live_confirmed=confirmed)
         raise Rejected(f"account {account.name} names an unknown broker {account.broker!r}")
+
+    async def _live_allowed(self, account: TradingAccount) -> bool:
+        """True for a live account that may trade; refused, saying what is missing, otherwise."""
+        if not self.allow_live:
+            raise live_trading_off(f"account {account.name} trades real money at Alpaca")
+        if self.live_confirmed is None or not await self.live_confirmed(account):
+            raise live_not_confirmed(account.id)
+        return True
 
     def paper(self) -> list[PaperBroker]:
         return [b for b in self._brokers.values() if isinstance(b, PaperBroker)]

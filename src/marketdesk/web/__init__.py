@@ -28,7 +28,18 @@ __all__ = ["NAV", "PAGE_MODULES", "current_desk", "desk_page", "mount"]
 
 log = get_logger(__name__)
 
-PAGE_MODULES: tuple[str, ...] = ("home", "screener", "dips", "trade", "symbol", "settings", "admin", "login")
+PAGE_MODULES: tuple[str, ...] = (
+    "home",
+    "screener",
+    "dips",
+    "trade",
+    "portfolio",
+    "analytics_page",
+    "symbol",
+    "settings",
+    "admin",
+    "login",
+)
 """The page modules, in navigation order. Add a page's module name here."""
 
 SESSION_KEY_FILENAME = "web-secret"  # a file name, not a secret

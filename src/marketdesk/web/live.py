@@ -19,7 +19,7 @@ from prometheus_client import Gauge
 
 from marketdesk.desk import Desk
 from marketdesk.logs import get_logger
-from marketdesk.metrics import REGISTRY
+from marketdesk.telemetry import REGISTRY
 
 log = get_logger(__name__)
 QuoteHandler = Callable[[dict[str, Any]], None]

@@ -1,14 +1,16 @@
-"""The trade page (/trade): pick one of your trading accounts (or open a paper one), see its state (ACTIVE,
-REDUCING, HALTED) and balances, place orders with the ticket (preview first: cost, the risk verdict and the
-compliance verdict), watch the blotter and positions update live, read the compliance widget, and work the kill
-switch.
+"""The trade page (/trade): pick one of your trading accounts (or open one: paper, Alpaca paper, or live Alpaca
+where the desk allows live trading), see its state (ACTIVE, REDUCING, HALTED) and balances, place orders with the
+ticket (preview first: cost, the risk verdict and the compliance verdict), watch the blotter and positions update
+live, read the compliance widget, and work the kill switch. A live account waits for its owner to type the
+confirmation phrase (`trade_live.LivePanel`); once confirmed it wears a "LIVE — real money" badge in the picker,
+the account bar and the ticket.
 
 Everything goes through the desk's services in-process, as the page's user: `desk.trading_accounts` for
 accounts, positions, compliance and the kill switch, `desk.orders` for previews, orders and cancels (the same
-calls REST and the CLI make). The page listens on the user's private `orders` bus channel and reads the account
-again when an event arrives; the browser never polls. Viewers see the account, the blotter, the positions and
-the compliance widget, but no ticket, no cancel and no kill switch, and every write handler re-reads the user
-and refuses anyone who may not trade.
+calls REST and the CLI make). The page listens on the user's private `orders` bus channel (order events, the kill
+switch and live confirmations) and reads the account again when an event arrives; the browser never polls.
+Viewers see the account, the blotter, the positions and the compliance widget, but no ticket, no cancel, no kill
+switch and no live confirmation, and every write handler re-reads the user and refuses anyone who may not trade.
 """
 
 from __future__ import annotations
@@ -29,9 +31,20 @@ from marketdesk.web.identity import web_identity
 from marketdesk.web.layout import WRITE_CLASS
 from marketdesk.web.registry import desk_page
 from marketdesk.web.session import REGISTER_PATH
+from marketdesk.web.trade_live import LivePanel
 from marketdesk.web.trade_support import Confirm, LiveOrders, acting_trader, notice
 from marketdesk.web.trade_tables import BlotterPanel, CompliancePanel, PositionsPanel
-from marketdesk.web.trade_text import POLICIES, account_label, event_message, money, state_badge
+from marketdesk.web.trade_text import (
+    POLICIES,
+    VENUES,
+    account_label,
+    event_message,
+    live_badge,
+    money,
+    open_button_text,
+    state_badge,
+    venue_options,
+)
 from marketdesk.web.trade_ticket import TicketPanel
 
 ACCOUNT_KEY = "trade_account"  # the account this browser last traded, remembered per browser
@@ -100,8 +113,12 @@ class TradePage:
         if self.panels is None:
             with self.content:
                 self.panels = _Panels(self)
-        self.panels.picker.set_options({a["id"]: account_label(a) for a in self.accounts}, value=self.account_id)
+        self._set_picker()
         await self.refresh()
+
+    def _set_picker(self) -> None:
+        if self.panels is not None:
+            self.panels.picker.set_options({a["id"]: account_label(a) for a in self.accounts}, value=self.account_id)
 
     # ---- reading the account ---------------------------------------------------------------------------
 
@@ -133,7 +150,10 @@ class TradePage:
             compliance_problem = exc.one_line()
         if read != self.reads:
             return  # a newer read is under way; it draws
+        labels_changed = [account_label(a) for a in summaries] != [account_label(a) for a in self.accounts]
         self.accounts = summaries
+        if labels_changed:  # a live confirmation, made here or elsewhere, changes the picker's names
+            self._set_picker()
         panels = self.panels
         panels.show_account(self.account, balances, "; ".join(problems))
         panels.blotter.show(orders)
@@ -143,7 +163,8 @@ class TradePage:
             panels.ticket.set_account(self.account)
 
     async def on_events(self, events: list[dict[str, Any]]) -> None:
-        """Order events pushed on the user's `orders` channel: tell what happened, then read the account again."""
+        """Events pushed on the user's `orders` channel: tell what happened to an order, then read the account
+        again. An account event (the kill switch, a live confirmation) from another window or the API redraws too."""
         ours = [
             e for e in events if isinstance(e.get("order"), dict) and e["order"].get("account_id") == self.account_id
         ]
@@ -151,7 +172,9 @@ class TradePage:
             text = event_message(str(event.get("event")), event["order"])
             if text is not None:
                 notice(text, "positive" if event.get("event") == "filled" else "info")
-        if ours:
+        known = {a["id"] for a in self.accounts}
+        changed = [e for e in events if isinstance(e.get("account"), dict) and e["account"].get("id") in known]
+        if ours or changed:
             await self.refresh()
 
     async def pick(self, event: ValueChangeEventArguments[Any]) -> None:
@@ -182,19 +205,48 @@ class TradePage:
             ).classes("text-grey-7 text-center max-w-xl")
             OpenAccountForm(self, test_prefix="empty")
 
-    async def open_account(self, name: str, kind: str, policy: str) -> bool:
+    async def open_account(self, name: str, kind: str, policy: str, venue: str = "paper") -> bool:
         user = await acting_trader(self.desk)
         if user is None:
             return False
+        _, broker, live = VENUES.get(venue, VENUES["paper"])
         try:
-            opened = await self.desk.trading_accounts.open(user, name, broker="paper", kind=kind, policy=policy)
+            opened = await self.desk.trading_accounts.open(
+                user, name, broker=broker, kind=kind, policy=policy, live=live
+            )
         except MarketdeskError as exc:
             notice(exc.one_line(), "negative")
             return False
-        notice(f"Opened the paper account {opened['name']}.", "positive")
+        if live:
+            notice(
+                f"Opened the live Alpaca account {opened['name']}. It places nothing until you confirm live trading.",
+                "warning",
+            )
+        else:
+            notice(
+                f"Opened the {'Alpaca paper' if broker == 'alpaca' else 'paper'} account {opened['name']}.", "positive"
+            )
         app.storage.user[ACCOUNT_KEY] = opened["id"]
         await self._load_accounts(opened["id"])
         return True
+
+    # ---- live trading ----------------------------------------------------------------------------------
+
+    async def confirm_live(self, typed: str) -> str | None:
+        """Confirm live trading on the picked account with the phrase typed; None once done, else the problem."""
+        account = self.account
+        if account is None:
+            return "pick an account first"
+        user = await acting_trader(self.desk)
+        if user is None:
+            return "viewers cannot confirm live trading"
+        try:
+            changed = await self.desk.trading_accounts.confirm_live(user, account["id"], typed)
+        except MarketdeskError as exc:
+            return exc.one_line()
+        notice(f"Live trading is on for {changed['name']}: its orders now spend real money at Alpaca.", "warning")
+        await self.refresh()
+        return None
 
     # ---- the kill switch -------------------------------------------------------------------------------
 
@@ -234,7 +286,7 @@ class TradePage:
 
 
 class OpenAccountForm:
-    """Name, kind and compliance policy of a new paper account, and the button that opens it."""
+    """Venue, name, kind and compliance policy of a new account (paper by default), and the button that opens it."""
 
     def __init__(self, page: TradePage, *, test_prefix: str, on_opened: Callable[[], object] | None = None) -> None:
         self.page = page
@@ -242,6 +294,16 @@ class OpenAccountForm:
         taken = {a["name"] for a in page.accounts}
         name = next(n for n in ("Paper", *(f"Paper {i}" for i in range(2, 100))) if n not in taken)
         with ui.row().classes("items-start gap-3 pt-2"):
+            self.venue = (
+                ui.select(
+                    venue_options(page.desk.settings.allow_live_trading),
+                    value="paper",
+                    label="Venue",
+                    on_change=self._venue,
+                )
+                .props(f"outlined dense data-testid={test_prefix}-venue")
+                .classes("w-72")
+            )
             self.name = ui.input("Account name", value=name).props(f"outlined dense data-testid={test_prefix}-name")
             self.kind = (
                 ui.select({"margin": "Margin", "cash": "Cash"}, value="margin", label="Kind", on_change=self._kind)
@@ -253,17 +315,31 @@ class OpenAccountForm:
                 .props(f"outlined dense data-testid={test_prefix}-policy")
                 .classes("w-64")
             )
-        ui.button("Open a paper account", icon="add_card", on_click=self.open).props(
+        self.venue_note = ui.label().classes("text-xs text-grey-7").props(f"data-testid={test_prefix}-venue-note")
+        self.button = ui.button(open_button_text("paper"), icon="add_card", on_click=self.open).props(
             f"unelevated no-caps data-testid={test_prefix}-open-account"
         )
 
     def _kind(self, event: ValueChangeEventArguments[Any]) -> None:
         self.policy.set_enabled(event.value != "cash")  # a cash account keeps the cash-account policy
 
+    def _venue(self, event: ValueChangeEventArguments[Any]) -> None:
+        venue = str(event.value)
+        self.button.set_text(open_button_text(venue))
+        self.button.props(f"color={'negative' if venue == 'alpaca-live' else 'primary'}")
+        self.venue_note.set_text(
+            {
+                "alpaca": "Trades your Alpaca paper account with the paper keys in Settings, Key vault.",
+                "alpaca-live": "Trades real money with the live keys in Settings, Key vault. It places nothing "
+                "until you confirm live trading on this page.",
+            }.get(venue, "")
+        )
+
     async def open(self) -> None:
         kind = str(self.kind.value)
         policy = "auto" if kind == "cash" else str(self.policy.value)
-        if await self.page.open_account(str(self.name.value or ""), kind, policy) and self.on_opened is not None:
+        name = str(self.name.value or "")
+        if await self.page.open_account(name, kind, policy, str(self.venue.value)) and self.on_opened is not None:
             self.on_opened()
 
 
@@ -280,6 +356,8 @@ class _Panels:
                     .classes("w-72")
                 )
                 self.state = ui.badge().classes("text-sm px-2 py-1 tracking-wider").props("data-testid=account-state")
+                self.live = ui.badge().classes("text-sm px-2 py-1 tracking-wider").props("data-testid=live-badge")
+                self.live.set_visibility(False)
                 self.reason = ui.label().classes("text-sm text-grey-7").props("data-testid=account-state-reason")
                 ui.space()
                 if page.can_write:
@@ -296,6 +374,7 @@ class _Panels:
                     ).classes(WRITE_CLASS)
             self.balances = ui.row().classes("gap-6 text-sm").props("data-testid=account-balances")
             self.problem = Problem("account-error")
+        self.live_panel = LivePanel(page.confirm_live, can_write=page.can_write)
         self.ticket: TicketPanel | None = None
         with ui.row().classes("w-full items-start gap-4 no-wrap max-lg:flex-wrap"):
             if page.can_write:
@@ -325,6 +404,12 @@ class _Panels:
         self.state.set_text(text)
         self.state.props(f"color={colour} data-state={state}")
         self.reason.set_text(str(account.get("state_reason") or "") if state != "active" else "")
+        badge = live_badge(account)
+        self.live.set_visibility(badge is not None)
+        if badge is not None:
+            self.live.set_text(badge[0])
+            self.live.props(f"color={badge[1]} data-live={'confirmed' if account.get('live_confirmed') else 'pending'}")
+        self.live_panel.show(account)
         if self.page.can_write:
             self.kill_on.set_visibility(state != "halted")
             self.kill_off.set_visibility(state == "halted")
@@ -336,12 +421,13 @@ class _Panels:
                     ui.label(money(None if balances is None else balances.get(key))).classes("desk-num").props(
                         f"data-testid=balance-{key.replace('_', '-')}"
                     )
-            ui.label(f"{account['broker']} · {account['kind']} · policy {account['policy']}").classes("text-grey-7")
+            venue = f"{account['broker']} live" if account.get("live") else str(account["broker"])
+            ui.label(f"{venue} · {account['kind']} · policy {account['policy']}").classes("text-grey-7")
         self.problem.show(problem)
 
     def _new_account_dialog(self) -> ui.dialog:
         with ui.dialog().props("data-testid=new-account-dialog") as dialog, ui.card().classes("min-w-96 gap-2"):
-            ui.label("Open another paper account").classes("text-lg font-semibold")
+            ui.label("Open another account").classes("text-lg font-semibold")
             self.dialog_body = ui.column().classes("gap-2")
         return dialog
 

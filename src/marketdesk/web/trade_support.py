@@ -21,8 +21,8 @@ from marketdesk.accounts.roles import CurrentUser
 from marketdesk.desk import Desk
 from marketdesk.errors import MarketdeskError
 from marketdesk.logs import get_logger
-from marketdesk.metrics import REGISTRY
 from marketdesk.realtime.channels import private_channel
+from marketdesk.telemetry import REGISTRY
 from marketdesk.web.forms import acting_user
 
 log = get_logger(__name__)

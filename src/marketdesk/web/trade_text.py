@@ -41,6 +41,14 @@ POLICIES = {
     "auto": "Automatic (by date)",
 }
 STATES = {"active": ("ACTIVE", "positive"), "reducing": ("REDUCING", "warning"), "halted": ("HALTED", "negative")}
+LIVE_BADGE = "LIVE — real money"
+LIVE_PENDING_BADGE = "LIVE — not confirmed"
+# where a new account trades, as the open-account form offers it: (broker, live)
+VENUES = {
+    "paper": ("Paper (pretend money)", "paper", False),
+    "alpaca": ("Alpaca paper (your Alpaca paper keys)", "alpaca", False),
+    "alpaca-live": ("Alpaca live — real money", "alpaca", True),
+}
 STATUS_COLOURS = {
     OrderStatus.NEW.value: "blue-grey",
     OrderStatus.ACCEPTED.value: "primary",
@@ -362,9 +370,33 @@ def state_badge(state: str) -> tuple[str, str]:
 
 
 def account_label(summary: Mapping[str, Any]) -> str:
-    """An account as the picker lists it: `Paper · paper margin`."""
+    """An account as the picker lists it: `Paper · paper margin`, `Main · LIVE — real money · alpaca cash` once a
+    live account is confirmed, `Main · live alpaca cash (not confirmed)` before."""
+    if summary.get("live") and summary.get("live_confirmed"):
+        return f"{summary['name']} · {LIVE_BADGE} · {summary['broker']} {summary['kind']}"
     live = "live " if summary.get("live") else ""
-    return f"{summary['name']} · {live}{summary['broker']} {summary['kind']}"
+    pending = " (not confirmed)" if summary.get("live") and summary.get("live_confirmed") is False else ""
+    return f"{summary['name']} · {live}{summary['broker']} {summary['kind']}{pending}"
+
+
+def live_badge(summary: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The badge of a live account, its text and Quasar colour; None for an account without real money."""
+    if not summary.get("live"):
+        return None
+    return (LIVE_BADGE, "negative") if summary.get("live_confirmed") else (LIVE_PENDING_BADGE, "warning")
+
+
+def venue_options(allow_live: bool) -> dict[str, str]:
+    """The venues the open-account form offers: live Alpaca only on a desk that allows live trading."""
+    return {key: label for key, (label, _, live) in VENUES.items() if allow_live or not live}
+
+
+def open_button_text(venue: str) -> str:
+    """The open-account button for a venue: `Open a paper account`, `Open a live Alpaca account`."""
+    return {
+        "alpaca": "Open an Alpaca paper account",
+        "alpaca-live": "Open a live Alpaca account",
+    }.get(venue, "Open a paper account")
 
 
 def countdown(target: date, today: date) -> str:

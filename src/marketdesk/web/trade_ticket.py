@@ -23,6 +23,7 @@ from marketdesk.web.forms import Problem
 from marketdesk.web.layout import WRITE_CLASS
 from marketdesk.web.trade_support import acting_trader
 from marketdesk.web.trade_text import (
+    LIVE_BADGE,
     ORDER_TYPES,
     SIDES,
     PreviewText,
@@ -58,6 +59,12 @@ class TicketPanel:
                 ui.label("Preview an order to see its cost and both verdicts; then submit it.").classes(
                     "text-sm text-grey-7"
                 )
+            with ui.row().classes("items-center gap-2").props("data-testid=ticket-live") as self.live_note:
+                ui.badge(LIVE_BADGE, color="negative").classes("text-sm px-2 py-1 tracking-wider")
+                ui.label("Orders from this ticket go to Alpaca's live API and spend real money.").classes(
+                    "text-sm font-semibold"
+                )
+            self.live_note.set_visibility(False)
             self._fields()
             with ui.row().classes("items-center gap-2"):
                 ui.button("Preview", icon="fact_check", on_click=self.preview).props(
@@ -127,6 +134,7 @@ class TicketPanel:
         """Point the ticket at `account` (its summary); a preview made for another account goes."""
         changed = self.account is None or self.account.get("id") != account.get("id")
         self.account = account
+        self.live_note.set_visibility(bool(account.get("live")) and bool(account.get("live_confirmed")))
         brackets = takes_brackets(str(account.get("broker")))
         for field in (self.take_profit, self.stop_loss):
             if not brackets and field.value:

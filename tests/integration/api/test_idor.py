@@ -1,10 +1,11 @@
 """The IDOR matrix: every endpoint that touches user data × every role × two users. Nothing of user A can be
 read or changed by user B, whatever either's role (an admin manages accounts, not other people's data).
 
-User data today: trading accounts, orders and positions; watchlists (and the `watchlist:NAME` universes made from them, which the screener, dips and
-regime also read), key-vault secrets, and sign-in sessions. `OPERATIONS` places every operation of the API, so
-a new endpoint cannot slip past this matrix. Each owner holds one of each; each intruder tries every read and write on them, then the
-owner's data is checked unchanged. On SQLite and PostgreSQL.
+User data today: trading accounts, orders and positions; watchlists (and the `watchlist:NAME` universes made
+from them, which the screener, dips and regime also read); key-vault secrets; sign-in sessions; the decision
+log; portfolios; journal theses, calls and round-trip notes. `OPERATIONS` places every operation of the API,
+so a new endpoint cannot slip past this matrix. Each owner holds one of each; each intruder tries every read and
+write on them, then the owner's data is checked unchanged. On SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -14,13 +15,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
 from marketdesk.app import create_app
 from marketdesk.clock import SimClock
 from marketdesk.db import Database
+from marketdesk.trading.adapters.alpaca import LIVE_CONFIRMATION_PHRASE
 from support.auth import SignedIn, api_desk, create_user, login, register_admin
+from support.fakes import bar_frame
 
 ROLES = ("admin", "trader", "viewer")
 # Alpaca key ids (20 capitals and digits starting with PK), told apart by their last two characters
@@ -36,11 +41,20 @@ class Owner:
     key: str
     account_id: str
     order_id: str
+    decision_id: str
+    portfolio_id: str
+    portfolio_transaction_id: str
+    thesis_id: str
+    call_id: str
 
 
 @pytest.fixture
 def client(tmp_path: Path, clock: SimClock, database: Database) -> Iterator[TestClient]:
     desk = api_desk(tmp_path / "desk", clock, database_url=database.url)
+    # a name with a year and a half of prices up to the desk's today, so the screener has a verdict to log
+    days = [d.date() for d in pd.bdate_range("2025-06-02", "2026-11-19")]
+    closes = 100 * np.exp(np.cumsum(np.random.default_rng(5).normal(0.0004, 0.015, len(days))))
+    desk.store.write(bar_frame(days, closes).reset_index().assign(symbol="DDD"))
     with TestClient(create_app(desk=desk, web=False)) as test_client:
         yield test_client
 
@@ -70,11 +84,35 @@ def make_owner(client: TestClient, admin: SignedIn, role: str) -> Owner:
     assert placed.status_code == 201, placed.text
     assert placed.json()["status"] == "accepted", placed.text  # working: no quote has come to fill it
     order_id = placed.json()["id"]
+    logged = client.post("/api/v1/decisions", json={"symbol": "DDD"}, headers=user.headers)
+    assert logged.status_code == 201, logged.text
+    decision_id = logged.json()["id"]
+    thesis = client.post(
+        "/api/v1/journal/theses",
+        json={"symbol": "AAA", "reason": "quality", "metrics": [{"metric": "earnings_stability"}]},
+        headers=user.headers,
+    )
+    assert thesis.status_code == 201, thesis.text
+    call = client.post(
+        "/api/v1/journal/calls",
+        json={"symbol": "AAA", "direction": "above", "level": "150", "due_on": "2027-06-30"},
+        headers=user.headers,
+    )
+    assert call.status_code == 201, call.text
+    made = client.post("/api/v1/portfolios", json={"name": f"Book {role}"}, headers=user.headers)
+    assert made.status_code == 201, made.text
+    portfolio_id = made.json()["id"]
+    recorded = client.post(f"/api/v1/portfolios/{portfolio_id}/transactions",
+                           json={"kind": "deposit", "date": "2025-01-02", "amount": "100"}, headers=user.headers)  # fmt: skip
+    assert recorded.status_code == 201, recorded.text
     if role == "viewer":
         client.patch(f"/api/v1/admin/users/{user.id}", json={"role": "viewer"}, headers=admin.headers)
         user = login(client, email, "viewer")
     session_id = client.get("/api/v1/auth/me", headers=user.headers).json()["session_id"]
-    return Owner(user, name, session_id, OWNER_KEYS[role], account_id, order_id)
+    return Owner(
+        user, name, session_id, OWNER_KEYS[role], account_id, order_id, decision_id, portfolio_id,
+        recorded.json()["id"], thesis.json()["id"], call.json()["id"],
+    )  # fmt: skip
 
 
 def snapshot(client: TestClient, owner: Owner) -> tuple[object, ...]:
@@ -84,8 +122,12 @@ def snapshot(client: TestClient, owner: Owner) -> tuple[object, ...]:
     me = client.get("/api/v1/auth/me", headers=headers)
     account = client.get(f"/api/v1/accounts/{owner.account_id}/risk", headers=headers)
     order = client.get(f"/api/v1/orders/{owner.order_id}", headers=headers)
+    decision = client.get(f"/api/v1/decisions/{owner.decision_id}", headers=headers)
     assert watchlist.status_code == secrets.status_code == me.status_code == account.status_code == 200
-    assert order.status_code == 200
+    assert order.status_code == decision.status_code == 200
+    thesis = client.get(f"/api/v1/journal/theses/{owner.thesis_id}", headers=headers)
+    call = client.get(f"/api/v1/journal/calls/{owner.call_id}", headers=headers)
+    assert thesis.status_code == call.status_code == 200
     secret_rows = [(s["name"], s["hint"], s["updated_at"]) for s in secrets.json()]
     return (
         watchlist.json(),
@@ -94,6 +136,13 @@ def snapshot(client: TestClient, owner: Owner) -> tuple[object, ...]:
         account.json(),
         order.json(),
         client.get("/api/v1/orders", headers=headers).json(),
+        decision.json(),
+        client.get("/api/v1/decisions", headers=headers).json(),
+        client.get(f"/api/v1/portfolios/{owner.portfolio_id}", headers=headers).json(),
+        client.get(f"/api/v1/portfolios/{owner.portfolio_id}/transactions", headers=headers).json(),
+        thesis.json(),
+        call.json(),
+        client.get("/api/v1/journal/trades", headers=headers).json(),
     )
 
 
@@ -143,9 +192,61 @@ def attack(client: TestClient, owner: Owner, intruder: SignedIn) -> None:
         client.patch(f"/api/v1/accounts/{account}/risk", json={"max_position_pct": 90}, headers=headers),
         client.patch(f"/api/v1/accounts/{account}/compliance", json={"policy": "off"}, headers=headers),
         client.post(f"/api/v1/accounts/{account}/kill-switch", json={"on": True}, headers=headers),
+        client.post(
+            f"/api/v1/accounts/{account}/live", json={"confirmation": LIVE_CONFIRMATION_PHRASE}, headers=headers
+        ),
         client.post(f"/api/v1/accounts/{account}/reconcile", headers=headers),
     ]
     for response in trading_writes:
+        assert response.status_code in writes_refused, (response.request.url, response.text)
+
+    # journals: the owner's theses, calls and round trips (keyed by the opening order) are not there for anyone else
+    thesis, call = owner.thesis_id, owner.call_id
+    for path in (f"/api/v1/journal/theses/{thesis}", f"/api/v1/journal/theses/{thesis}/checkin",
+                 f"/api/v1/journal/calls/{call}", f"/api/v1/journal/trades/{order}",
+                 f"/api/v1/journal/trades?account_id={account}",
+                 f"/api/v1/journal/trades/stats?account_id={account}"):  # fmt: skip
+        assert client.get(path, headers=headers).status_code == 404, path
+    for path in ("/api/v1/journal/theses?state=all", "/api/v1/journal/theses/due", "/api/v1/journal/trades",
+                 "/api/v1/journal/trades/stats", "/api/v1/journal/calls", "/api/v1/journal/calls/calendar",
+                 "/api/v1/journal/calls/stats"):  # fmt: skip
+        listed = client.get(path, headers=headers)
+        assert listed.status_code == 200, (path, listed.text)
+        assert thesis not in listed.text and call not in listed.text and order not in listed.text, path
+    journal_writes = [
+        client.post(f"/api/v1/journal/theses/{thesis}/checkins", json={"action": "sell"}, headers=headers),
+        client.patch(f"/api/v1/journal/trades/{order}", json={"reason": "mine now"}, headers=headers),
+    ]
+    for response in journal_writes:
+        assert response.status_code in writes_refused, (response.request.url, response.text)
+
+    # decisions: the owner's log is not found, not listed and not counted; logging writes the intruder's own log
+    decision = owner.decision_id
+    assert client.get(f"/api/v1/decisions/{decision}", headers=headers).status_code == 404
+    own_log = client.get("/api/v1/decisions", headers=headers).json()
+    assert decision not in str(own_log)
+    assert client.get("/api/v1/decisions/stats", headers=headers).json()["total"] == len(own_log)
+    logged = client.post("/api/v1/decisions", json={"symbol": "DDD"}, headers=headers)
+    assert logged.status_code == (201 if intruder.role != "viewer" else 403), logged.text
+
+    # portfolios: the owner's portfolio is not there for anyone else
+    portfolio, txn = owner.portfolio_id, owner.portfolio_transaction_id
+    for path in (f"/api/v1/portfolios/{portfolio}", f"/api/v1/portfolios/{portfolio}/transactions",
+                 f"/api/v1/portfolios/{portfolio}/valuation", f"/api/v1/portfolios/{portfolio}/snapshots",
+                 f"/api/v1/portfolios/{portfolio}/returns"):  # fmt: skip
+        assert client.get(path, headers=headers).status_code == 404, path
+    assert portfolio not in str(client.get("/api/v1/portfolios", headers=headers).json())
+    statement = {"file": ("s.csv", b"date,symbol,side,qty,price\n2025-01-03,AAA,buy,1,1\n", "text/csv")}
+    portfolio_writes = [
+        client.post(f"/api/v1/portfolios/{portfolio}/transactions",
+                    json={"kind": "deposit", "date": "2025-01-03", "amount": "1"}, headers=headers),
+        client.delete(f"/api/v1/portfolios/{portfolio}/transactions/{txn}", headers=headers),
+        client.post(f"/api/v1/portfolios/{portfolio}/import", files=statement, headers=headers),
+        client.post(f"/api/v1/portfolios/{portfolio}/snapshots", headers=headers),
+        client.delete(f"/api/v1/portfolios/{portfolio}", params={"confirm": portfolio}, headers=headers),
+        client.post("/api/v1/portfolios", json={"name": "Borrowed", "account_id": account}, headers=headers),
+    ]  # fmt: skip
+    for response in portfolio_writes:
         assert response.status_code in writes_refused, (response.request.url, response.text)
 
     # the same names used by the intruder act on the intruder's own data
@@ -218,10 +319,43 @@ OPERATIONS = {
     "GET /api/v1/accounts/{account_id}/risk": "owned",
     "PATCH /api/v1/accounts/{account_id}/risk": "owned",
     "POST /api/v1/accounts/{account_id}/kill-switch": "owned",
+    "POST /api/v1/accounts/{account_id}/live": "owned",
     "GET /api/v1/accounts/{account_id}/compliance": "owned",
     "PATCH /api/v1/accounts/{account_id}/compliance": "owned",
     "GET /api/v1/accounts/{account_id}/reconciliation": "owned",
     "POST /api/v1/accounts/{account_id}/reconcile": "owned",
+    "GET /api/v1/decisions": "owned",
+    "POST /api/v1/decisions": "owned",
+    "GET /api/v1/decisions/stats": "owned",
+    "GET /api/v1/decisions/{decision_id}": "owned",
+    "GET /api/v1/journal/rules": "market",
+    "GET /api/v1/journal/theses": "owned",
+    "POST /api/v1/journal/theses": "owned",
+    "GET /api/v1/journal/theses/due": "owned",
+    "GET /api/v1/journal/theses/{thesis_id}": "owned",
+    "GET /api/v1/journal/theses/{thesis_id}/checkin": "owned",
+    "POST /api/v1/journal/theses/{thesis_id}/checkins": "owned",
+    "GET /api/v1/journal/trades": "owned",
+    "GET /api/v1/journal/trades/stats": "owned",
+    "GET /api/v1/journal/trades/{round_trip_id}": "owned",
+    "PATCH /api/v1/journal/trades/{round_trip_id}": "owned",
+    "GET /api/v1/journal/calls": "owned",
+    "POST /api/v1/journal/calls": "owned",
+    "GET /api/v1/journal/calls/calendar": "owned",
+    "GET /api/v1/journal/calls/stats": "owned",
+    "GET /api/v1/journal/calls/{call_id}": "owned",
+    "GET /api/v1/portfolios": "owned",
+    "POST /api/v1/portfolios": "owned",  # may name another user's trading account (attacked)
+    "GET /api/v1/portfolios/{portfolio_id}": "owned",
+    "DELETE /api/v1/portfolios/{portfolio_id}": "owned",
+    "GET /api/v1/portfolios/{portfolio_id}/transactions": "owned",
+    "POST /api/v1/portfolios/{portfolio_id}/transactions": "owned",
+    "DELETE /api/v1/portfolios/{portfolio_id}/transactions/{transaction_id}": "owned",
+    "POST /api/v1/portfolios/{portfolio_id}/import": "owned",
+    "GET /api/v1/portfolios/{portfolio_id}/valuation": "owned",
+    "GET /api/v1/portfolios/{portfolio_id}/snapshots": "owned",
+    "POST /api/v1/portfolios/{portfolio_id}/snapshots": "owned",
+    "GET /api/v1/portfolios/{portfolio_id}/returns": "owned",
     "GET /healthz": "public",
     "GET /readyz": "public",
     "GET /metrics": "public",

@@ -1,11 +1,13 @@
 """The command line: --json on stdout, one-line errors on stderr with the right exit code."""
 
 import json
+import os
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from marketdesk.cli import app
+from marketdesk.kit import datadir_lock
 
 
 def test_config_show_json_masks_secrets(runner: CliRunner, tmp_path: Path) -> None:
@@ -82,3 +84,18 @@ def test_a_malformed_map_override_is_explained(runner: CliRunner, tmp_path: Path
     result = runner.invoke(app, ["data", "import", "prices", str(path), "--map", "close", "--data-dir", str(tmp_path)])
     assert result.exit_code == 2
     assert "FIELD=COLUMN" in result.stderr
+
+
+def test_up_refuses_a_data_dir_another_process_is_running(runner: CliRunner, tmp_path: Path) -> None:
+    data_dir = tmp_path / "desk"
+    holder = datadir_lock.hold(data_dir, "an md.Desk")
+    try:
+        result = runner.invoke(app, ["up", "--data-dir", str(data_dir), "--port", "8765"])
+    finally:
+        datadir_lock.release(holder)
+    assert result.exit_code != 0
+    assert f"is already running in an md.Desk (process {os.getpid()})" in result.stderr
+    assert "stop it first" in result.stderr
+    again = datadir_lock.hold(data_dir, "marketdesk up")  # released: the next process may take it
+    assert (data_dir / datadir_lock.LOCK_FILE).read_text() == f"marketdesk up (process {os.getpid()})\n"
+    datadir_lock.release(again)

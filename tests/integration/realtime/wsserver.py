@@ -12,9 +12,9 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from marketdesk.bus import InMemoryBus
 from marketdesk.desk import Desk
-from marketdesk.metrics import REGISTRY
 from marketdesk.realtime.endpoints import hub_of
 from marketdesk.realtime.fanout import Hub
+from marketdesk.telemetry import REGISTRY
 
 
 @dataclass

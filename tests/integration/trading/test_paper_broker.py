@@ -309,7 +309,11 @@ async def test_an_order_the_account_cannot_carry_when_it_comes_to_fill_is_cancel
     assert await broker.positions() == []
 
 
-async def test_orders_for_another_account_or_with_a_bracket_are_refused(sqlite_db: Database, clock: SimClock) -> None:
+async def test_orders_for_another_account_are_refused_and_brackets_only_where_the_capabilities_say(
+    sqlite_db: Database, clock: SimClock
+) -> None:
+    from dataclasses import replace
+
     from marketdesk.errors import Unsupported
     from marketdesk.trading.orders import Bracket
 
@@ -317,6 +321,8 @@ async def test_orders_for_another_account_or_with_a_bracket_are_refused(sqlite_d
     stranger = SubmitOrder(client_order_id="x", account_id="someone-else", symbol="XYZ", side=Side.BUY, qty=D(1))
     with pytest.raises(Rejected, match="this paper broker keeps account"):
         await broker.submit(stranger)
+    assert broker.capabilities.brackets is True
+    broker.capabilities = replace(broker.capabilities, brackets=False)  # a venue configured without them
     with pytest.raises(Unsupported, match="bracket"):
         await broker.submit(order("b", kind="limit", limit="10", bracket=Bracket(take_profit=D(12))))
 

@@ -141,8 +141,8 @@ def test_a_bracket_is_kept_where_the_venue_takes_one_and_refused_where_it_does_n
     assert "places no stop-loss or take-profit orders: clear those fields" in refused.value.message
 
 
-def test_the_paper_venue_takes_no_brackets_as_its_capabilities_say() -> None:
-    assert takes_brackets("paper") is PAPER_CAPABILITIES.brackets is False
+def test_both_venues_take_brackets_as_their_capabilities_say() -> None:
+    assert takes_brackets("paper") is PAPER_CAPABILITIES.brackets is True
     assert takes_brackets("alpaca") is True
 
 

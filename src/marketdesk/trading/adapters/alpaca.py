@@ -16,8 +16,9 @@
 - **Retries**: reads, `submit` (safe: the client order id makes a resend idempotent) and `cancel` retry
   `Temporary` with backoff; `replace` never does (a second PATCH could replace the replacement).
   alpaca-py's own fixed 3-second retries are turned off.
-- **Live trading** needs `paper=False` *and* `live_confirmed=True`: the desk setting plus the user typing
-  `LIVE_CONFIRMATION_PHRASE` once. Without both the constructor refuses.
+- **Live trading** needs `paper=False` *and* `live_confirmed=True`: the desk setting `allow_live_trading`
+  (`LIVE_SETTING_ENV`) plus the account's owner typing `LIVE_CONFIRMATION_PHRASE` once. Without both the
+  constructor refuses; `trading.venue.Brokers` decides both before it asks for a live broker.
 - The desk polls: Alpaca's websocket stream of trade updates is not used (`streams_updates=False`).
 """
 
@@ -28,7 +29,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar, cast
@@ -82,6 +83,8 @@ _log = get_logger(__name__)
 SOURCE = "Alpaca"
 LIVE_CONFIRMATION_PHRASE = "I understand this is real money"
 """What the user types, once, before the desk sends orders to Alpaca's live (real money) account."""
+LIVE_SETTING_ENV = "MARKETDESK_ALLOW_LIVE_TRADING"
+"""The environment variable of the desk setting `allow_live_trading` (off by default)."""
 
 ALPACA_CAPABILITIES = BrokerCapabilities(
     fractional=True, short=True, extended_hours=True, brackets=True, streams_updates=False
@@ -199,9 +202,42 @@ def require_live_confirmation(*, paper: bool, live_confirmed: bool) -> None:
         raise Rejected(
             "live trading on Alpaca is not turned on: this would send real-money orders",
             hint=(
-                "Turn on live trading in Settings, Trading, and type "
-                f"“{LIVE_CONFIRMATION_PHRASE}” when the desk asks; until then use Alpaca paper trading."
+                f"An admin turns on allow_live_trading in the desk's Settings ({LIVE_SETTING_ENV}=true), then the "
+                f"account's owner types “{LIVE_CONFIRMATION_PHRASE}” on the Trade page; until then use Alpaca "
+                "paper trading."
             ),
+        )
+
+
+def live_trading_off(what: str) -> Rejected:
+    """The refusal of `what` (opening or trading a live account) on a desk that does not allow live trading."""
+    return Rejected(
+        f"{what}: live (real-money) trading is turned off on this desk",
+        hint=f"An admin turns it on with {LIVE_SETTING_ENV}=true (or allow_live_trading = true in "
+        "marketdesk.toml) and restarts the desk; until then use an Alpaca paper account.",
+    )
+
+
+def live_not_confirmed(account_id: str) -> Rejected:
+    """The refusal of a live account whose owner has not typed the confirmation phrase yet."""
+    return Rejected(
+        "this live account places no orders until you confirm live trading: its orders would be real money",
+        hint=f"Type “{LIVE_CONFIRMATION_PHRASE}” on the Trade page, or POST /api/v1/accounts/{account_id}/live "
+        f'with {{"confirmation": "{LIVE_CONFIRMATION_PHRASE}"}}.',
+    )
+
+
+def check_key_environment(key_id: str, *, paper: bool) -> None:
+    """Refuse a key id of the other environment: paper keys start with PK, live keys with AK."""
+    if paper and key_id.startswith("AK"):
+        raise Rejected(
+            "this Alpaca key id is a live key (it starts with AK) but the desk is set to paper trading",
+            hint="Store your paper key (it starts with PK) in Settings, Key vault; a live key is for a live account.",
+        )
+    if not paper and key_id.startswith("PK"):
+        raise Rejected(
+            "this Alpaca key id is a paper key (it starts with PK) but the desk is set to live trading",
+            hint="Store your live key (it starts with AK) in Settings, Key vault.",
         )
 
 
@@ -238,16 +274,7 @@ class AlpacaBroker:
         require_live_confirmation(paper=paper, live_confirmed=live_confirmed)
         key_id = _require(key_id, "alpaca_key_id")
         secret_key = _require(secret_key, "alpaca_secret_key")
-        if paper and key_id.startswith("AK"):
-            raise Rejected(
-                "this Alpaca key id is a live key (it starts with AK) but the desk is set to paper trading",
-                hint="Store your paper key (it starts with PK) in Settings, Key vault, or turn on live trading.",
-            )
-        if not paper and key_id.startswith("PK"):
-            raise Rejected(
-                "this Alpaca key id is a paper key (it starts with PK) but the desk is set to live trading",
-                hint="Store your live key (it starts with AK) in Settings, Key vault.",
-            )
+        check_key_environment(key_id, paper=paper)
         self.paper = paper
         self._clock = clock
         self._retry = retry or RetryPolicy()
@@ -475,6 +502,41 @@ class SecretReader(Protocol):
     """What the factory needs of the vault (`marketdesk.vault.service.VaultService`)."""
 
     async def reveal(self, session: AsyncSession, owner_id: str, name: str, *, purpose: str = "") -> str: ...
+
+
+class NamedSecret(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class KeyVault(SecretReader, Protocol):
+    """What the opening check needs of the vault: the names it holds, and one secret read."""
+
+    async def list(self, session: AsyncSession, owner_id: str) -> Sequence[NamedSecret]: ...
+
+
+KEY_NAMES = ("alpaca_key_id", "alpaca_secret_key")
+
+
+async def check_alpaca_keys(vault_service: KeyVault, session: AsyncSession, owner_id: str, *, paper: bool) -> None:
+    """Refuse opening an Alpaca account whose owner has no Alpaca keys, or keys of the other environment.
+
+    Only the key id is read (audited as `vault.read`); the secret key is only checked to be there. Nothing is
+    sent to Alpaca.
+    """
+    held = {secret.name for secret in await vault_service.list(session, owner_id)}
+    missing = [name for name in KEY_NAMES if name not in held]
+    if missing:
+        raise Rejected(
+            f"an Alpaca account needs your Alpaca API keys, and your key vault has no {' and no '.join(missing)}",
+            hint=f"Add {' and '.join(missing)} in Settings, Key vault (the Alpaca dashboard, under API Keys), "
+            "then open the account again.",
+        )
+    environment = "paper" if paper else "live"
+    key_id = await vault_service.reveal(
+        session, owner_id, "alpaca_key_id", purpose=f"opening an alpaca {environment} account"
+    )
+    check_key_environment(key_id.strip(), paper=paper)
 
 
 async def alpaca_broker_from_vault(

@@ -47,7 +47,7 @@ from marketdesk.kit.money import to_decimal
 from marketdesk.marketdata.adapters._common import parse_utc
 from marketdesk.trading.activity import Side
 from marketdesk.trading.broker import BrokerAccount, BrokerFill, BrokerOrder, BrokerPosition
-from marketdesk.trading.orders import OrderStatus, OrderType, SubmitOrder, TimeInForce
+from marketdesk.trading.orders import OrderClass, OrderStatus, OrderType, SubmitOrder, TimeInForce
 
 
 class AlpacaOrder(TypedDict, total=False):
@@ -391,17 +391,20 @@ def check_submittable(order: SubmitOrder) -> None:
             hint="Use a whole number of shares, or time in force day.",
         )
     if order.bracket is not None:
+        what = "an OCO" if order.order_class is OrderClass.OCO else "a bracket"
         raise Rejected(
             f"order {order.client_order_id}: Alpaca does not take a fractional quantity "
-            f"({wire_decimal(order.qty)}) on a bracket order",
-            hint="Use a whole number of shares for a bracket.",
+            f"({wire_decimal(order.qty)}) on {what} order",
+            hint=f"Use a whole number of shares for {what}.",
         )
 
 
 def to_order_body(order: SubmitOrder) -> dict[str, Any]:
     """The JSON body of POST /v2/orders for `order`: numbers as decimal strings, the client order id kept.
 
-    A bracket with both exits is Alpaca's `bracket` class; with one exit it is `oto` (one triggers other).
+    A bracket with both exits is Alpaca's `bracket` class; with one exit it is `oto` (one triggers other). An
+    OCO is Alpaca's `oco` class: a limit order whose exit prices travel as `take_profit.limit_price` and
+    `stop_loss.stop_price` (Alpaca answers with the take-profit order, the stop-loss nested in its `legs`).
     """
     check_submittable(order)
     body: dict[str, Any] = {
@@ -422,6 +425,9 @@ def to_order_body(order: SubmitOrder) -> dict[str, Any]:
     if bracket is not None:
         both = bracket.take_profit is not None and bracket.stop_loss is not None
         body["order_class"] = "bracket" if both else "oto"
+        if order.order_class is OrderClass.OCO:
+            body["order_class"] = "oco"
+            del body["limit_price"]  # an OCO's limit is its take-profit, sent as take_profit.limit_price
         if bracket.take_profit is not None:
             body["take_profit"] = {"limit_price": wire_decimal(bracket.take_profit)}
         if bracket.stop_loss is not None:

@@ -1,0 +1,59 @@
+"""`marketdesk trade buy … --tp P --sl P` against a running desk: the bracket reaches the paper venue, and once
+the entry fills on the simulated market its two exits are listed by `marketdesk trade orders`."""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from marketdesk.cli import app
+from support.servers import first_admin_token, running_desk
+
+SETTINGS = {
+    "MARKETDESK_SIM_SYMBOLS": "30",
+    "MARKETDESK_SIM_HISTORY_YEARS": "1",
+    "MARKETDESK_TICK_INTERVAL_S": "0.2",
+    "MARKETDESK_LOG_LEVEL": "WARNING",
+}
+
+
+def trade(runner: CliRunner, url: str, token: str, *args: str) -> tuple[int, object, str]:
+    result = runner.invoke(app, ["trade", *args, "--url", url, "--token", token, "--json"])
+    body = json.loads(result.stdout) if result.stdout.strip() else None
+    return result.exit_code, body, result.stderr
+
+
+@pytest.mark.slow
+def test_a_bracket_bought_from_the_cli_shows_its_two_exits_once_it_fills(runner: CliRunner, tmp_path: Path) -> None:
+    with running_desk(tmp_path, SETTINGS) as desk:
+        token = first_admin_token(desk.url)
+        headers = {"Authorization": f"Bearer {token}"}
+        symbol = httpx.get(f"{desk.url}/api/v1/symbols", params={"asset_class": "equity", "limit": 1},
+                           headers=headers).json()["items"][0]["symbol"]  # fmt: skip
+        last = Decimal(str(httpx.get(f"{desk.url}/api/v1/quotes/{symbol}", headers=headers).json()["last"]))
+        take_profit, stop_loss = (last * Decimal("1.5")).quantize(Decimal("0.01")), (last / 2).quantize(Decimal("0.01"))
+
+        code, placed, err = trade(runner, desk.url, token, "buy", symbol, "1", "--tp", str(take_profit),
+                                  "--sl", str(stop_loss))  # fmt: skip
+        assert code == 0, err
+        entry = placed["client_order_id"]  # type: ignore[index]
+        deadline = time.monotonic() + 30
+        rows: list[dict[str, str]] = []
+        while time.monotonic() < deadline:  # the paper venue fills the entry on the next tick, then places the exits
+            _, listed, _ = trade(runner, desk.url, token, "orders")
+            rows = listed  # type: ignore[assignment]
+            if {f"{entry}-tp", f"{entry}-sl"} <= {r["client_order_id"] for r in rows}:
+                break
+            time.sleep(0.2)
+        by_id = {r["client_order_id"]: r for r in rows}
+        assert by_id[entry]["status"] == "filled", rows
+        assert (by_id[f"{entry}-tp"]["type"], by_id[f"{entry}-tp"]["side"]) == ("limit", "sell")
+        assert (by_id[f"{entry}-sl"]["type"], by_id[f"{entry}-sl"]["side"]) == ("stop", "sell")
+        assert Decimal(by_id[f"{entry}-tp"]["limit_price"]) == take_profit
+        assert Decimal(by_id[f"{entry}-sl"]["stop_price"]) == stop_loss
