@@ -92,30 +92,33 @@ def up(
 
     settings = settings_for(data_dir, host=host, port=port, seed=seed, real_hours=real_hours)
     configure_logging(settings.log_level, json=settings.log_json)
-    datadir_lock.hold(settings.data_dir, "marketdesk up")  # held until this process ends
-    clock = LiveClock()
-    desk = build_desk(settings, clock)
+    lock = datadir_lock.hold(settings.data_dir, "marketdesk up")  # kept (closing the file would release it)
+    try:
+        clock = LiveClock()
+        desk = build_desk(settings, clock)
 
-    def say(step: str) -> None:
-        err.print(f"[dim]·[/dim] {step}…", highlight=False)
+        def say(step: str) -> None:
+            err.print(f"[dim]·[/dim] {step}…", highlight=False)
 
-    asyncio.run(_start_once(desk, say))
-    address = f"http://{settings.host}:{settings.port}"
-    summary = {"url": address, **describe_started(desk, clock.now())}
-    emit(as_json, summary, lambda: err.print(_up_banner(address, desk.simulated), highlight=False))
-    sys.stdout.flush()
-    web_app = create_app(settings, desk=desk)
-    uvicorn.run(
-        web_app,
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        lifespan="on",
-        # one message goes to many clients: compressing it per connection costs more CPU and memory than the
-        # small JSON frames save
-        ws_per_message_deflate=False,
-        timeout_graceful_shutdown=10,  # a client that never reads cannot hold the shutdown forever
-    )
+        asyncio.run(_start_once(desk, say))
+        address = f"http://{settings.host}:{settings.port}"
+        summary = {"url": address, **describe_started(desk, clock.now())}
+        emit(as_json, summary, lambda: err.print(_up_banner(address, desk.simulated), highlight=False))
+        sys.stdout.flush()
+        web_app = create_app(settings, desk=desk)
+        uvicorn.run(
+            web_app,
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            lifespan="on",
+            # one message goes to many clients: compressing it per connection costs more CPU and memory than the
+            # small JSON frames save
+            ws_per_message_deflate=False,
+            timeout_graceful_shutdown=10,  # a client that never reads cannot hold the shutdown forever
+        )
+    finally:
+        datadir_lock.release(lock)
 
 
 async def _start_once(desk: Any, say: Callable[[str], None]) -> None:

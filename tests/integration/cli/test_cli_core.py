@@ -4,9 +4,12 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+import uvicorn
 from typer.testing import CliRunner
 
 from marketdesk.cli import app
+from marketdesk.errors import Rejected
 from marketdesk.kit import datadir_lock
 
 
@@ -99,3 +102,23 @@ def test_up_refuses_a_data_dir_another_process_is_running(runner: CliRunner, tmp
     again = datadir_lock.hold(data_dir, "marketdesk up")  # released: the next process may take it
     assert (data_dir / datadir_lock.LOCK_FILE).read_text() == f"marketdesk up (process {os.getpid()})\n"
     datadir_lock.release(again)
+
+
+def test_up_holds_the_data_dir_while_it_serves_and_lets_go_after(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = tmp_path / "desk"
+    while_serving: list[str] = []
+
+    def serve(*_args: object, **_kwargs: object) -> None:  # in place of uvicorn: who else may open the data dir?
+        with pytest.raises(Rejected) as refused:
+            datadir_lock.hold(data_dir, "a second desk")
+        while_serving.append(refused.value.message)
+
+    monkeypatch.setattr(uvicorn, "run", serve)
+    result = runner.invoke(
+        app, ["up", "--data-dir", str(data_dir), "--port", "8765"], env={"MARKETDESK_SIM_SYMBOLS": "11"}
+    )
+    assert result.exit_code == 0, result.stderr
+    assert while_serving == [f"{data_dir} is already running in marketdesk up (process {os.getpid()})"]
+    datadir_lock.release(datadir_lock.hold(data_dir, "the next desk"))  # released when `up` returned
