@@ -134,7 +134,7 @@ class InlineConnection:
 
     async def retrying(self, call: Callable[..., Any], *args: Any, in_thread: bool = False) -> Any:
         """Run `call`, retrying while SQLite answers SQLITE_BUSY (another writer holds the lock), with
-        non-blocking sleeps, until `busy_timeout_s` has passed."""
+        non-blocking sleeps, until `busy_timeout_s` has passed; then the last SQLITE_BUSY is raised."""
         deadline = time.monotonic() + self.busy_timeout_s
         pause = FIRST_BACKOFF_S
         while True:
@@ -143,9 +143,10 @@ class InlineConnection:
                     return await asyncio.to_thread(call, *args)
                 return call(*args)
             except sqlite3.OperationalError as exc:
-                if getattr(exc, "sqlite_errorcode", None) != SQLITE_BUSY or time.monotonic() + pause > deadline:
+                remaining = deadline - time.monotonic()
+                if getattr(exc, "sqlite_errorcode", None) != SQLITE_BUSY or remaining <= 0:
                     raise
-            await asyncio.sleep(pause)
+            await asyncio.sleep(min(pause, remaining))
             pause = min(pause * 2, MAX_BACKOFF_S)
 
     @property
