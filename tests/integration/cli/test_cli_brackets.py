@@ -3,7 +3,6 @@ the entry fills on the simulated market its two exits are listed by `marketdesk 
 
 from __future__ import annotations
 
-import json
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -12,26 +11,13 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from marketdesk.cli import app
 from support.servers import first_admin_token, running_desk
-
-SETTINGS = {
-    "MARKETDESK_SIM_SYMBOLS": "30",
-    "MARKETDESK_SIM_HISTORY_YEARS": "1",
-    "MARKETDESK_TICK_INTERVAL_S": "0.2",
-    "MARKETDESK_LOG_LEVEL": "WARNING",
-}
-
-
-def trade(runner: CliRunner, url: str, token: str, *args: str) -> tuple[int, object, str]:
-    result = runner.invoke(app, ["trade", *args, "--url", url, "--token", token, "--json"])
-    body = json.loads(result.stdout) if result.stdout.strip() else None
-    return result.exit_code, body, result.stderr
+from support.trading_cli import SMALL_DESK, trade
 
 
 @pytest.mark.slow
 def test_a_bracket_bought_from_the_cli_shows_its_two_exits_once_it_fills(runner: CliRunner, tmp_path: Path) -> None:
-    with running_desk(tmp_path, SETTINGS) as desk:
+    with running_desk(tmp_path, SMALL_DESK) as desk:
         token = first_admin_token(desk.url)
         headers = {"Authorization": f"Bearer {token}"}
         symbol = httpx.get(f"{desk.url}/api/v1/symbols", params={"asset_class": "equity", "limit": 1},

@@ -3,7 +3,6 @@ the web desk's (risk, compliance, the paper broker) and fills on the simulated m
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -13,24 +12,12 @@ from typer.testing import CliRunner
 
 from marketdesk.cli import app
 from support.servers import first_admin_token, running_desk
-
-SETTINGS = {
-    "MARKETDESK_SIM_SYMBOLS": "30",
-    "MARKETDESK_SIM_HISTORY_YEARS": "1",
-    "MARKETDESK_TICK_INTERVAL_S": "0.2",
-    "MARKETDESK_LOG_LEVEL": "WARNING",
-}
-
-
-def trade(runner: CliRunner, url: str, token: str, *args: str) -> tuple[int, object, str]:
-    result = runner.invoke(app, ["trade", *args, "--url", url, "--token", token, "--json"])
-    body = json.loads(result.stdout) if result.stdout.strip() else None
-    return result.exit_code, body, result.stderr
+from support.trading_cli import SMALL_DESK, trade
 
 
 @pytest.mark.slow
 def test_buy_fills_then_kill_switch_denies_and_cancel_passes(runner: CliRunner, tmp_path: Path) -> None:
-    with running_desk(tmp_path, SETTINGS) as desk:
+    with running_desk(tmp_path, SMALL_DESK) as desk:
         token = first_admin_token(desk.url)
         symbols = httpx.get(f"{desk.url}/api/v1/symbols", params={"asset_class": "equity", "limit": 1},
                             headers={"Authorization": f"Bearer {token}"}).json()["items"]  # fmt: skip
