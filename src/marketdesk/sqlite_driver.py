@@ -150,6 +150,11 @@ class InlineConnection:
             pause = min(pause * 2, MAX_BACKOFF_S)
 
     @property
+    def raw(self) -> sqlite3.Connection:
+        """The `sqlite3` connection (for `marketdesk.prepared`; calls on it must go through `retrying`)."""
+        return self._conn
+
+    @property
     def isolation_level(self) -> str | None:
         return self._conn.isolation_level
 

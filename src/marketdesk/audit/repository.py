@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
+from sqlalchemy.util import await_only
 
 from marketdesk.audit.models import AuditEntry
+from marketdesk.prepared import Direct, Prepared
 
 # the key of the PostgreSQL advisory lock that serialises appends ("mdaudit" in ASCII)
 APPEND_LOCK_KEY = 0x6D_64_61_75_64_69_74
@@ -40,27 +42,21 @@ def lock_and_tail(session: Session) -> tuple[int, str] | None:
     every entry committed before the lock was granted). SQLite: one statement that both takes the database's
     single write lock and returns the tail: the last entry's `ip` set to itself (nothing changes; an
     UPDATE is how SQLite is asked for its write lock, which it holds until the commit).
+    The statements are prepared (`marketdesk.prepared`): this runs inside every commit that appends.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
-        row = session.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).first()
+    direct = Direct(session.connection())
+    if direct.dialect.name == "postgresql":
+        await_only(_ADVISORY_LOCK.rows(direct, {"key": APPEND_LOCK_KEY}))
+        rows = await_only(_TAIL.rows(direct, {}))
     else:
-        last = select(func.max(AuditEntry.seq)).scalar_subquery()
-        statement = (
-            update(AuditEntry)
-            .where(AuditEntry.seq == last)
-            .values(ip=AuditEntry.ip)
-            .returning(AuditEntry.seq, AuditEntry.hash)
-            .execution_options(synchronize_session=False)
-        )
-        row = session.execute(statement).first()
-    return None if row is None else (int(row.seq), str(row.hash))
+        rows = await_only(_LOCK_TAIL.rows(direct, {}))
+    return (int(rows[0][0]), str(rows[0][1])) if rows else None
 
 
 def insert_entries(session: Session, entries: Sequence[AuditEntry]) -> None:
     """Write chained entries in one statement (inside the commit, under the append lock)."""
-    session.execute(
-        insert(AuditEntry),
+    await_only(_INSERT.run_many(
+        Direct(session.connection()),
         [
             {
                 "seq": e.seq, "ts": e.ts, "actor_id": e.actor_id, "action": e.action, "target": e.target,
@@ -68,7 +64,19 @@ def insert_entries(session: Session, entries: Sequence[AuditEntry]) -> None:
             }
             for e in entries
         ],
-    )  # fmt: skip
+    ))  # fmt: skip
+
+
+_LOG = cast(Table, AuditEntry.__table__)
+_ADVISORY_LOCK = Prepared(select(func.pg_advisory_xact_lock(bindparam("key"))))
+_TAIL = Prepared(select(_LOG.c.seq, _LOG.c.hash).order_by(_LOG.c.seq.desc()).limit(bindparam("one", 1)))
+_LOCK_TAIL = Prepared(
+    update(_LOG)
+    .where(_LOG.c.seq == select(func.max(_LOG.c.seq)).scalar_subquery())
+    .values(ip=_LOG.c.ip)
+    .returning(_LOG.c.seq, _LOG.c.hash)
+)
+_INSERT = Prepared(insert(_LOG))
 
 
 class AuditRepository:

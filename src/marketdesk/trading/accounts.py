@@ -306,7 +306,7 @@ class AccountService:
             raise Rejected(str(exc)) from None
 
     async def _account(self, repo: TradingRepository, account_id: str, user: CurrentUser) -> TradingAccount:
-        account = await repo.account(account_id, owner_id=user.id)
+        account = await repo.account_for_update(account_id, owner_id=user.id)
         if account is None:
             raise NotFound(f"no trading account {account_id!r}", hint="List yours: GET /api/v1/accounts.")
         return account

@@ -1,7 +1,8 @@
 """Queries of the paper broker's tables: the only place with SQL for `paper_*`. Takes a session; never commits.
 
-Writes are plain Core statements keyed by primary key (no ORM unit of work): the broker keeps the state in
-memory and writes each change through, so the order path stays a handful of statements.
+Writes are prepared statements keyed by primary key (`marketdesk.prepared`: built once, run on the driver's
+connection inside the session's transaction; no ORM unit of work): the broker keeps the state in memory and writes each change through, so the order path
+stays a handful of statements.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketdesk.prepared import Direct, Prepared
 from marketdesk.trading.paper_models import (
     PaperAccount,
     PaperCorporateAction,
@@ -34,6 +36,13 @@ class PaperRepository:
     def __init__(self, session: AsyncSession, account_id: str) -> None:
         self.session = session
         self.account_id = account_id
+        self._direct: Direct | None = None
+
+    async def _run(self, statement: Prepared, parameters: Row) -> None:
+        """Run a prepared write on the session's connection (inside its transaction)."""
+        if self._direct is None:
+            self._direct = await Direct.of(self.session)
+        await statement.run(self._direct, parameters)
 
     # reads (start-up) -----------------------------------------------------------------------------------------
 
@@ -63,42 +72,42 @@ class PaperRepository:
     # statement per write (the columns to set are the keys of the parameters).
 
     async def insert_account(self, values: Row) -> None:
-        await self.session.execute(_INSERT_ACCOUNT, {"id": self.account_id, **values})
+        await self._run(_INSERT_ACCOUNT, {"id": self.account_id, **values})
 
     async def update_account(self, values: Row) -> None:
-        await self.session.execute(_UPDATE_ACCOUNT, {"b_account_id": self.account_id, **values})
+        await self._run(_UPDATE_ACCOUNT, {"b_account_id": self.account_id, **values})
 
     async def insert_orders(self, rows: Sequence[Row]) -> None:
         for row in rows:
-            await self.session.execute(_INSERT_ORDER, {"account_id": self.account_id, **row})
+            await self._run(_INSERT_ORDER, {"account_id": self.account_id, **row})
 
     async def update_order(self, order_id: str, values: Row) -> None:
-        await self.session.execute(_UPDATE_ORDER, {"b_order_id": order_id, **values})
+        await self._run(_UPDATE_ORDER, {"b_order_id": order_id, **values})
 
     async def insert_fills(self, rows: Sequence[Row]) -> None:
         for row in rows:
-            await self.session.execute(_INSERT_FILL, {"account_id": self.account_id, **row})
+            await self._run(_INSERT_FILL, {"account_id": self.account_id, **row})
 
     async def insert_position(self, symbol: str, values: Row) -> None:
-        await self.session.execute(_INSERT_POSITION, {"account_id": self.account_id, "symbol": symbol, **values})
+        await self._run(_INSERT_POSITION, {"account_id": self.account_id, "symbol": symbol, **values})
 
     async def update_position(self, symbol: str, values: Row) -> None:
-        await self.session.execute(_UPDATE_POSITION, {"b_account_id": self.account_id, "b_symbol": symbol, **values})
+        await self._run(_UPDATE_POSITION, {"b_account_id": self.account_id, "b_symbol": symbol, **values})
 
     async def delete_position(self, symbol: str) -> None:
-        await self.session.execute(_DELETE_POSITION, {"b_account_id": self.account_id, "b_symbol": symbol})
+        await self._run(_DELETE_POSITION, {"b_account_id": self.account_id, "b_symbol": symbol})
 
     async def insert_corporate_action(self, values: Row) -> None:
-        await self.session.execute(_INSERT_ACTION, {"account_id": self.account_id, **values})
+        await self._run(_INSERT_ACTION, {"account_id": self.account_id, **values})
 
 
-_INSERT_ACCOUNT = insert(ACCOUNTS)
-_UPDATE_ACCOUNT = update(ACCOUNTS).where(ACCOUNTS.c.id == bindparam("b_account_id"))
-_INSERT_ORDER = insert(ORDERS)
-_UPDATE_ORDER = update(ORDERS).where(ORDERS.c.id == bindparam("b_order_id"))
-_INSERT_FILL = insert(FILLS)
-_INSERT_POSITION = insert(POSITIONS)
+_INSERT_ACCOUNT = Prepared(insert(ACCOUNTS))
+_UPDATE_ACCOUNT = Prepared(update(ACCOUNTS).where(ACCOUNTS.c.id == bindparam("b_account_id")))
+_INSERT_ORDER = Prepared(insert(ORDERS))
+_UPDATE_ORDER = Prepared(update(ORDERS).where(ORDERS.c.id == bindparam("b_order_id")))
+_INSERT_FILL = Prepared(insert(FILLS))
+_INSERT_POSITION = Prepared(insert(POSITIONS))
 _POSITION_KEY = (POSITIONS.c.account_id == bindparam("b_account_id"), POSITIONS.c.symbol == bindparam("b_symbol"))
-_UPDATE_POSITION = update(POSITIONS).where(*_POSITION_KEY)
-_DELETE_POSITION = delete(POSITIONS).where(*_POSITION_KEY)
-_INSERT_ACTION = insert(ACTIONS)
+_UPDATE_POSITION = Prepared(update(POSITIONS).where(*_POSITION_KEY))
+_DELETE_POSITION = Prepared(delete(POSITIONS).where(*_POSITION_KEY))
+_INSERT_ACTION = Prepared(insert(ACTIONS))

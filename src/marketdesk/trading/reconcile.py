@@ -22,8 +22,8 @@ from marketdesk.clock import Clock
 from marketdesk.db import Database
 from marketdesk.errors import MarketdeskError, NotFound
 from marketdesk.trading.broker import Broker, BrokerFill
-from marketdesk.trading.models import PositionRecord, ReconciliationFinding, TradingAccount
-from marketdesk.trading.repository import TradingRepository
+from marketdesk.trading.models import ReconciliationFinding, TradingAccount
+from marketdesk.trading.repository import PositionRow, TradingRepository
 from marketdesk.trading.service import BrokerFor, OrderService, command_of
 
 
@@ -118,10 +118,10 @@ class Reconciler:
                     f"set {symbol} to the broker's {truth.normalize():f} at {average}", now,
                 )  # fmt: skip
                 if mine is None:
-                    repo.add(PositionRecord(account_id=account.id, symbol=symbol, qty=truth, average_price=average,
-                                            realized_pnl=Decimal(0), updated_at=now))  # fmt: skip
+                    await repo.save_position(PositionRow(account.id, symbol, truth, average, Decimal(0), now), new=True)
                 else:
                     mine.qty, mine.average_price, mine.updated_at = truth, average, now
+                    await repo.save_position(mine, new=False)
                 repo.add(ReconciliationFinding(account_id=account.id, **_row(finding)))
                 await self.audit.record(
                     session, "trading.reconciled", target=account.id,

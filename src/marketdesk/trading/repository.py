@@ -1,16 +1,27 @@
 """Queries of trading. Every query that a user's request can reach takes `owner_id` as a required keyword and
 is scoped by it; the few unscoped ones (`*_for_account`) are for the order service after it has checked the
 account's owner, and for recovery at start-up. Takes a session; never commits.
+
+Orders, their events, fills and positions are read and written with prepared statements (`marketdesk.prepared`:
+built once, run on the driver's connection inside the session's transaction): no ORM unit of work and no
+per-statement execution machinery on the order path, which cost several times what the database spends on the
+statements themselves (see bench/bench_order_path.py). Orders
+and positions come back as plain rows (`OrderRow`, `PositionRow`); a changed row is written with
+`save_order` / `save_position`. Accounts and findings stay ORM objects (read once per request).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
+from decimal import Decimal
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketdesk.prepared import Direct, Prepared
 from marketdesk.trading.models import (
     FillRecord,
     OrderEventRecord,
@@ -21,15 +32,149 @@ from marketdesk.trading.models import (
 )
 
 WORKING = ("new", "accepted", "partially_filled")
+ORDERS = cast(Table, OrderRecord.__table__)
+EVENTS = cast(Table, OrderEventRecord.__table__)
+FILLS = cast(Table, FillRecord.__table__)
+POSITIONS = cast(Table, PositionRecord.__table__)
+
+
+@dataclass(slots=True)
+class OrderRow:
+    """One row of `orders` (the columns of `OrderRecord`)."""
+
+    id: str
+    account_id: str
+    owner_id: str
+    client_order_id: str
+    symbol: str
+    side: str
+    qty: Decimal
+    order_type: str
+    time_in_force: str
+    limit_price: Decimal | None
+    stop_price: Decimal | None
+    extended_hours: bool
+    take_profit: Decimal | None
+    stop_loss: Decimal | None
+    tag: str | None
+    order_class: str
+    status: str
+    filled_qty: Decimal
+    average_fill_price: Decimal | None
+    broker_order_id: str | None
+    reason: str | None
+    parent_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(slots=True)
+class PositionRow:
+    """One row of `positions`: an account's signed quantity of a symbol, its average cost and realized P&L."""
+
+    account_id: str
+    symbol: str
+    qty: Decimal
+    average_price: Decimal
+    realized_pnl: Decimal
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEvent:
+    """One row of `order_events`, read back."""
+
+    id: int
+    order_id: str
+    account_id: str
+    kind: str
+    status: str
+    detail: str
+    data_json: str
+    ts_event: datetime
+    ts_init: datetime
+
+
+def _columns(table: Table, row_type: type) -> list[Any]:
+    return [table.c[f.name] for f in fields(row_type)]
+
+
+_ORDER_COLUMNS = _columns(ORDERS, OrderRow)
+_POSITION_COLUMNS = _columns(POSITIONS, PositionRow)
+_EVENT_COLUMNS = _columns(EVENTS, OrderEvent)
+# what an order's life changes; the rest is fixed when it is placed
+_ORDER_CHANGES = (
+    "status", "qty", "limit_price", "stop_price", "take_profit", "filled_qty", "average_fill_price",
+    "broker_order_id", "reason", "updated_at",
+)  # fmt: skip
+
+_ACCOUNTS = cast(Table, TradingAccount.__table__)
+_ACCOUNT_NAMES = tuple(column.key for column in _ACCOUNTS.columns)
+_ACCOUNT = Prepared(
+    select(_ACCOUNTS).where(_ACCOUNTS.c.id == bindparam("b_id"), _ACCOUNTS.c.owner_id == bindparam("b_owner"))
+)
+_SELECT_ORDERS = select(*_ORDER_COLUMNS)
+_WORKING_STATUSES: list[Any] = [bindparam(f"w_{status}", status) for status in WORKING]  # fixed: no IN list to expand
+_BY_CLIENT = (ORDERS.c.account_id == bindparam("b_account"), ORDERS.c.client_order_id == bindparam("b_client"))
+_ORDER_BY_ID = Prepared(
+    _SELECT_ORDERS.where(ORDERS.c.id == bindparam("b_id"), ORDERS.c.owner_id == bindparam("b_owner"))
+)
+_ORDER_BY_CLIENT = Prepared(_SELECT_ORDERS.where(*_BY_CLIENT))
+_ORDER_BY_CLIENT_OWNED = Prepared(_SELECT_ORDERS.where(*_BY_CLIENT, ORDERS.c.owner_id == bindparam("b_owner")))
+_WORKING = Prepared(
+    _SELECT_ORDERS.where(
+        ORDERS.c.account_id == bindparam("b_account"), ORDERS.c.status.in_(_WORKING_STATUSES)
+    ).order_by(ORDERS.c.created_at)
+)
+_SUBMISSIONS = Prepared(
+    select(ORDERS.c.created_at).where(
+        ORDERS.c.account_id == bindparam("b_account"), ORDERS.c.created_at >= bindparam("b_since")
+    )
+)
+_COUNT_ORDERS = Prepared(select(func.count()).select_from(ORDERS).where(ORDERS.c.account_id == bindparam("b_account")))
+_INSERT_ORDER = Prepared(insert(ORDERS))
+_UPDATE_ORDER = Prepared(update(ORDERS).where(ORDERS.c.id == bindparam("b_id")))
+_INSERT_EVENT = Prepared(insert(EVENTS))
+_INSERT_FILL = Prepared(insert(FILLS))
+_FILL_ID = Prepared(
+    select(FILLS.c.fill_id).where(FILLS.c.account_id == bindparam("b_account"), FILLS.c.fill_id == bindparam("b_id"))
+)
+_POSITIONS = Prepared(
+    select(*_POSITION_COLUMNS).where(POSITIONS.c.account_id == bindparam("b_account")).order_by(POSITIONS.c.symbol)
+)
+_POSITION_KEY = (POSITIONS.c.account_id == bindparam("b_account"), POSITIONS.c.symbol == bindparam("b_symbol"))
+_POSITION = Prepared(select(*_POSITION_COLUMNS).where(*_POSITION_KEY))
+_INSERT_POSITION = Prepared(insert(POSITIONS))
+_UPDATE_POSITION = Prepared(update(POSITIONS).where(*_POSITION_KEY))
 
 
 class TradingRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._direct: Direct | None = None
+
+    async def _rows(self, statement: Prepared, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        return await statement.rows(await self._link(), parameters)
+
+    async def _write(self, statement: Prepared, parameters: Sequence[Mapping[str, Any]]) -> None:
+        await statement.run_many(await self._link(), parameters)
+
+    async def _link(self) -> Direct:
+        """The session's connection, for prepared statements (inside its transaction)."""
+        if self._direct is None:
+            self._direct = await Direct.of(self.session)
+        return self._direct
 
     # ---- accounts ------------------------------------------------------------------------------------
 
     async def account(self, account_id: str, *, owner_id: str) -> TradingAccount | None:
+        """The account, detached (read on every order: a prepared query, not the ORM's); change an account
+        with `account_for_update`."""
+        rows = await self._rows(_ACCOUNT, {"b_id": account_id, "b_owner": owner_id})
+        return TradingAccount(**dict(zip(_ACCOUNT_NAMES, rows[0], strict=True))) if rows else None
+
+    async def account_for_update(self, account_id: str, *, owner_id: str) -> TradingAccount | None:
+        """The account as an ORM object of this session: changes to it are written at commit."""
         query = select(TradingAccount).where(TradingAccount.id == account_id, TradingAccount.owner_id == owner_id)
         return await self.session.scalar(query)
 
@@ -46,21 +191,17 @@ class TradingRepository:
         return list(await self.session.scalars(select(TradingAccount).order_by(TradingAccount.created_at)))
 
     def add(self, row: object) -> None:
+        """Add an ORM object (an account, a finding) to the unit of work."""
         self.session.add(row)
 
     # ---- orders --------------------------------------------------------------------------------------
 
-    async def order(self, order_id: str, *, owner_id: str) -> OrderRecord | None:
-        query = select(OrderRecord).where(OrderRecord.id == order_id, OrderRecord.owner_id == owner_id)
-        return await self.session.scalar(query)
+    async def order(self, order_id: str, *, owner_id: str) -> OrderRow | None:
+        return _order(await self._rows(_ORDER_BY_ID, {"b_id": order_id, "b_owner": owner_id}))
 
-    async def order_by_client_id(self, account_id: str, client_order_id: str, *, owner_id: str) -> OrderRecord | None:
-        query = select(OrderRecord).where(
-            OrderRecord.account_id == account_id,
-            OrderRecord.client_order_id == client_order_id,
-            OrderRecord.owner_id == owner_id,
-        )
-        return await self.session.scalar(query)
+    async def order_by_client_id(self, account_id: str, client_order_id: str, *, owner_id: str) -> OrderRow | None:
+        parameters = {"b_account": account_id, "b_client": client_order_id, "b_owner": owner_id}
+        return _order(await self._rows(_ORDER_BY_CLIENT_OWNED, parameters))
 
     async def orders(
         self,
@@ -69,43 +210,51 @@ class TradingRepository:
         account_id: str | None = None,
         statuses: Sequence[str] | None = None,
         limit: int = 200,
-    ) -> list[OrderRecord]:
-        query = select(OrderRecord).where(OrderRecord.owner_id == owner_id)
+    ) -> list[OrderRow]:
+        query = _SELECT_ORDERS.where(ORDERS.c.owner_id == owner_id)
         if account_id is not None:
-            query = query.where(OrderRecord.account_id == account_id)
+            query = query.where(ORDERS.c.account_id == account_id)
         if statuses:
-            query = query.where(OrderRecord.status.in_(list(statuses)))
-        query = query.order_by(OrderRecord.created_at.desc(), OrderRecord.id).limit(limit)
-        return list(await self.session.scalars(query))
+            query = query.where(ORDERS.c.status.in_(list(statuses)))
+        query = query.order_by(ORDERS.c.created_at.desc(), ORDERS.c.id).limit(limit)
+        return [OrderRow(*row) for row in await self.session.execute(query)]
 
-    async def events(self, order_id: str, *, owner_id: str) -> list[OrderEventRecord]:
+    async def events(self, order_id: str, *, owner_id: str) -> list[OrderEvent]:
         query = (
-            select(OrderEventRecord)
-            .join(OrderRecord, OrderRecord.id == OrderEventRecord.order_id)
-            .where(OrderEventRecord.order_id == order_id, OrderRecord.owner_id == owner_id)
-            .order_by(OrderEventRecord.id)
+            select(*_EVENT_COLUMNS)
+            .join(ORDERS, ORDERS.c.id == EVENTS.c.order_id)
+            .where(EVENTS.c.order_id == order_id, ORDERS.c.owner_id == owner_id)
+            .order_by(EVENTS.c.id)
         )
-        return list(await self.session.scalars(query))
+        return [OrderEvent(*row) for row in await self.session.execute(query)]
 
-    async def working_for_account(self, account_id: str) -> list[OrderRecord]:
-        query = select(OrderRecord).where(OrderRecord.account_id == account_id, OrderRecord.status.in_(WORKING))
-        return list(await self.session.scalars(query.order_by(OrderRecord.created_at)))
+    async def working_for_account(self, account_id: str) -> list[OrderRow]:
+        return [OrderRow(*row) for row in await self._rows(_WORKING, {"b_account": account_id})]
 
-    async def order_for_account(self, account_id: str, *, client_order_id: str) -> OrderRecord | None:
-        query = select(OrderRecord).where(
-            OrderRecord.account_id == account_id, OrderRecord.client_order_id == client_order_id
-        )
-        return await self.session.scalar(query)
+    async def order_for_account(self, account_id: str, *, client_order_id: str) -> OrderRow | None:
+        parameters = {"b_account": account_id, "b_client": client_order_id}
+        return _order(await self._rows(_ORDER_BY_CLIENT, parameters))
 
     async def submissions_since(self, account_id: str, since: datetime) -> list[datetime]:
-        query = select(OrderRecord.created_at).where(
-            OrderRecord.account_id == account_id, OrderRecord.created_at >= since
-        )
-        return list(await self.session.scalars(query))
+        rows = await self._rows(_SUBMISSIONS, {"b_account": account_id, "b_since": since})
+        return [row[0] for row in rows]
 
     async def count_orders(self, account_id: str) -> int:
-        query = select(func.count()).select_from(OrderRecord).where(OrderRecord.account_id == account_id)
-        return int(await self.session.scalar(query) or 0)
+        return int((await self._rows(_COUNT_ORDERS, {"b_account": account_id}))[0][0])
+
+    async def insert_order(self, order: OrderRow) -> None:
+        await self._write(_INSERT_ORDER, [_values(order)])
+
+    async def save_order(self, order: OrderRow) -> None:
+        """Write what an order's life changes (status, quantities, prices, broker id, reason, time)."""
+        await self._write(
+            _UPDATE_ORDER, [{"b_id": order.id, **{name: getattr(order, name) for name in _ORDER_CHANGES}}]
+        )
+
+    async def add_events(self, events: Sequence[Mapping[str, Any]]) -> None:
+        """Append order events (rows of `order_events` without their id), in one statement."""
+        if events:
+            await self._write(_INSERT_EVENT, events)
 
     # ---- fills and positions -------------------------------------------------------------------------
 
@@ -118,17 +267,32 @@ class TradingRepository:
     async def fill_ids(self, account_id: str, fill_ids: Sequence[str]) -> set[str]:
         if not fill_ids:
             return set()
-        query = select(FillRecord.fill_id).where(
-            FillRecord.account_id == account_id, FillRecord.fill_id.in_(list(fill_ids))
-        )
+        if len(fill_ids) == 1:  # a fill at a time: the order path
+            return {row[0] for row in await self._rows(_FILL_ID, {"b_account": account_id, "b_id": fill_ids[0]})}
+        query = select(FILLS.c.fill_id).where(FILLS.c.account_id == account_id, FILLS.c.fill_id.in_(list(fill_ids)))
         return set(await self.session.scalars(query))
 
-    async def positions_for_account(self, account_id: str) -> list[PositionRecord]:
-        query = select(PositionRecord).where(PositionRecord.account_id == account_id).order_by(PositionRecord.symbol)
-        return list(await self.session.scalars(query))
+    async def insert_fill(self, values: Mapping[str, Any]) -> None:
+        await self._write(_INSERT_FILL, [values])
 
-    async def position(self, account_id: str, symbol: str) -> PositionRecord | None:
-        return await self.session.get(PositionRecord, (account_id, symbol))
+    async def positions_for_account(self, account_id: str) -> list[PositionRow]:
+        return [PositionRow(*row) for row in await self._rows(_POSITIONS, {"b_account": account_id})]
+
+    async def position(self, account_id: str, symbol: str) -> PositionRow | None:
+        rows = await self._rows(_POSITION, {"b_account": account_id, "b_symbol": symbol})
+        return PositionRow(*rows[0]) if rows else None
+
+    async def save_position(self, position: PositionRow, *, new: bool) -> None:
+        """Insert a position (`new`) or write its quantity, average cost, realized P&L and time."""
+        if new:
+            await self._write(_INSERT_POSITION, [_values(position)])
+            return
+        await self._write(
+            _UPDATE_POSITION,
+            [{"b_account": position.account_id, "b_symbol": position.symbol, "qty": position.qty,
+              "average_price": position.average_price, "realized_pnl": position.realized_pnl,
+              "updated_at": position.updated_at}],
+        )  # fmt: skip
 
     # ---- state and reconciliation --------------------------------------------------------------------
 
@@ -148,3 +312,14 @@ class TradingRepository:
             .limit(limit)
         )
         return list(await self.session.scalars(query))
+
+
+def _order(rows: list[tuple[Any, ...]]) -> OrderRow | None:
+    return OrderRow(*rows[0]) if rows else None
+
+
+def _values(row: OrderRow | PositionRow) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in _NAMES[type(row)]}
+
+
+_NAMES = {kind: tuple(f.name for f in fields(kind)) for kind in (OrderRow, PositionRow)}

@@ -40,7 +40,7 @@ from marketdesk.kit.jsonutil import to_jsonable
 from marketdesk.trading import compliance, risk
 from marketdesk.trading.activity import Execution, OrderIntent, SessionCalendar, Side, trade_date
 from marketdesk.trading.broker import Broker, BrokerFill, BrokerOrder
-from marketdesk.trading.models import FillRecord, OrderEventRecord, OrderRecord, PositionRecord, TradingAccount
+from marketdesk.trading.models import TradingAccount
 from marketdesk.trading.orders import (
     Bracket,
     OrderClass,
@@ -52,7 +52,7 @@ from marketdesk.trading.orders import (
     transition,
 )
 from marketdesk.trading.positions import Position
-from marketdesk.trading.repository import TradingRepository
+from marketdesk.trading.repository import OrderRow, PositionRow, TradingRepository
 from marketdesk.trading.settings import compliance_from_json, risk_from_json
 
 THROTTLE_WINDOW = timedelta(seconds=60)
@@ -131,19 +131,19 @@ class OrderView:
     parent_id: str | None = None  # a bracket's or an OCO's leg: its parent order
 
     @classmethod
-    def of(cls, record: OrderRecord, preview: Preview | None = None) -> OrderView:
+    def of(cls, record: OrderRow, preview: dict[str, Any] | None = None) -> OrderView:
         return cls(
             id=record.id, account_id=record.account_id, client_order_id=record.client_order_id, symbol=record.symbol,
             side=record.side, qty=record.qty, order_type=record.order_type, time_in_force=record.time_in_force,
             status=record.status, filled_qty=record.filled_qty, average_fill_price=record.average_fill_price,
             limit_price=record.limit_price, stop_price=record.stop_price, reason=record.reason,
             created_at=record.created_at, updated_at=record.updated_at, broker_order_id=record.broker_order_id,
-            tag=record.tag, preview=None if preview is None else preview.to_dict(), order_class=record.order_class,
+            tag=record.tag, preview=preview, order_class=record.order_class,
             parent_id=record.parent_id,
         )  # fmt: skip
 
 
-def command_of(record: OrderRecord) -> SubmitOrder:
+def command_of(record: OrderRow) -> SubmitOrder:
     bracket = None
     if record.take_profit is not None or record.stop_loss is not None:
         bracket = Bracket(take_profit=record.take_profit, stop_loss=record.stop_loss)
@@ -202,11 +202,12 @@ class OrderService:
             now = self.clock.now()
             record = _record(order, user.id, now, status=OrderStatus.NEW if decision.allowed else OrderStatus.REJECTED)
             record.reason = None if decision.allowed else "; ".join(decision.reasons)
-            repo.add(record)
-            await session.flush()
+            await repo.insert_order(record)
             snapshot = decision.to_dict()
             kind = "intent" if decision.allowed else "denied"
-            repo.add(_event(record, kind, record.status, now, detail=record.reason or order.describe(), data=snapshot))
+            await repo.add_events(
+                [_event(record, kind, record.status, now, detail=record.reason or order.describe(), data=snapshot)]
+            )
             if decision.risk.state.value != account.state:
                 await repo.set_state(account.id, decision.risk.state.value, "; ".join(decision.risk.reasons), now)
                 await self.audit.record(
@@ -217,12 +218,12 @@ class OrderService:
                 session, "order.submitted" if decision.allowed else "order.denied", actor_id=user.id,
                 target=record.id, detail={"order": order.describe(), "client_order_id": order.client_order_id, **snapshot},
             )  # fmt: skip
-        view = OrderView.of(record, decision)
+        view = OrderView.of(record, snapshot)
         if not decision.allowed:
             await self._publish(user.id, "denied", view)
             return view
         sent = await self._send(account, broker, record.id, order, user.id)
-        return dataclass_replace(sent, preview=decision.to_dict())
+        return dataclass_replace(sent, preview=snapshot)
 
     async def resend(self, account: TradingAccount, broker: Broker, order_id: str, order: SubmitOrder) -> OrderView:
         """Send an order the broker never received (recovery after a crash) with the outcomes of `submit`:
@@ -254,13 +255,17 @@ class OrderService:
             async with self.db.session() as session:
                 repo = TradingRepository(session)
                 record = await self._stored(repo, order_id, account)
-                repo.add(_event(record, "broker_unreachable", record.status, self.clock.now(), detail=exc.one_line()))
+                unreachable = _event(
+                    record, "broker_unreachable", record.status, self.clock.now(), detail=exc.one_line()
+                )
+                await repo.add_events([unreachable])
                 return OrderView.of(record)
         except MarketdeskError as exc:
             async with self.db.session() as session:
                 repo = TradingRepository(session)
                 record = await self._stored(repo, order_id, account)
-                self._move(repo, record, OrderStatus.REJECTED, f"the broker refused it: {exc.one_line()}")
+                await self._move(repo, record, OrderStatus.REJECTED, f"the broker refused it: {exc.one_line()}")
+                await repo.save_order(record)
                 await self.audit.record(
                     session, "order.broker_rejected", actor_id=actor, target=record.id, detail={"error": exc.one_line()}
                 )
@@ -337,7 +342,9 @@ class OrderService:
             if in_flight:  # being sent now: canceled at the broker the moment the broker answers (`_send`)
                 self._cancel_after_send.add(record.id)
                 detail = "cancel requested while the order is on its way to the broker; it goes out on the answer"
-                repo.add(_event(record, "cancel_pending", OrderStatus(record.status), self.clock.now(), detail=detail))
+                await repo.add_events(
+                    [_event(record, "cancel_pending", record.status, self.clock.now(), detail=detail)]
+                )
             view = OrderView.of(record)
         if in_flight:
             return view
@@ -361,7 +368,8 @@ class OrderService:
             repo = TradingRepository(session)
             record = await self._stored(repo, order_id, account)
             if OrderStatus(record.status).working and record.broker_order_id is None:
-                self._move(repo, record, OrderStatus.CANCELED, "canceled before it reached the broker")
+                await self._move(repo, record, OrderStatus.CANCELED, "canceled before it reached the broker")
+                await repo.save_order(record)
             view = OrderView.of(record)
         await self._publish(user.id, view.status, view)
         return view
@@ -406,8 +414,9 @@ class OrderService:
             if record.order_class == OrderClass.OCO:  # an OCO's limit is its take-profit
                 record.take_profit = update.limit_price
             record.broker_order_id = update.broker_order_id
-            repo.add(
-                _event(record, "replaced", OrderStatus(record.status), self.clock.now(), detail=changed.describe())
+            await repo.save_order(record)
+            await repo.add_events(
+                [_event(record, "replaced", record.status, self.clock.now(), detail=changed.describe())]
             )
             ours = record.client_order_id
         # a broker may give the replacement its own client order id (Alpaca does): record it under ours
@@ -495,7 +504,7 @@ class OrderService:
         update: BrokerOrder,
         actor: str | None,
         parent_id: str | None,
-    ) -> OrderRecord | None:
+    ) -> OrderRow | None:
         """Record a leg the venue placed for one of our orders (None: `update` is no leg of ours). The parent is
         `parent_id`, else the order the leg is named after (`<parent>-tp`/`-sl`) if that is a bracket or OCO."""
         if parent_id is not None:
@@ -509,10 +518,11 @@ class OrderService:
             return None
         now = self.clock.now()
         record = _leg_record(update, parent, now)
-        repo.add(record)
-        await session.flush()
+        await repo.insert_order(record)
         detail = f"{command_of(record).describe()}: an exit of order {parent.client_order_id}"
-        repo.add(_event(record, "leg", OrderStatus.NEW, now, detail=detail, data={"parent_id": parent.id}))
+        await repo.add_events(
+            [_event(record, "leg", OrderStatus.NEW, now, detail=detail, data={"parent_id": parent.id})]
+        )
         await self.audit.record(
             session, "order.leg_recorded", actor_id=actor, target=record.id,
             detail={"parent_id": parent.id, "client_order_id": record.client_order_id, "order": detail},
@@ -543,7 +553,7 @@ class OrderService:
                     detail={"broker_order_id": update.broker_order_id, "status": update.status.value},
                 )  # fmt: skip
             if update.qty != record.qty and (record.parent_id is not None or record.order_class == OrderClass.OCO):
-                _resize(repo, record, update.qty, now)
+                await _resize(repo, record, update.qty, now)
             known = await repo.fill_ids(account.id, [f.fill_id for f in fills])
             fresh = [f for f in fills if f.fill_id not in known and f.client_order_id == record.client_order_id]
             if fresh and record.filled_qty > 0:
@@ -561,15 +571,14 @@ class OrderService:
             if target is OrderStatus.NEW and OrderStatus(record.status) is OrderStatus.NEW:
                 target = OrderStatus.ACCEPTED  # the broker has it: that is acceptance for us
             if target.value != record.status:
-                self._move(repo, record, target, update.reason, at=now)
+                await self._move(repo, record, target, update.reason, at=now)
             record.updated_at = now
+            await repo.save_order(record)
             view = OrderView.of(record)
         await self._publish(account.owner_id, view.status, view)
         return view
 
-    async def _count_recorded_fills(
-        self, repo: TradingRepository, account: TradingAccount, record: OrderRecord
-    ) -> None:
+    async def _count_recorded_fills(self, repo: TradingRepository, account: TradingAccount, record: OrderRow) -> None:
         """Count the order's filled quantity from its fills on record. A total taken on trust from an update
         that came without its fills (a cancel that crossed a fill) would otherwise count those fills twice."""
         recorded = [
@@ -583,13 +592,12 @@ class OrderService:
             )
 
     async def _record_fill(
-        self, repo: TradingRepository, account: TradingAccount, record: OrderRecord, fill: BrokerFill
+        self, repo: TradingRepository, account: TradingAccount, record: OrderRow, fill: BrokerFill
     ) -> None:
-        repo.add(
-            FillRecord(
-                fill_id=fill.fill_id, order_id=record.id, account_id=account.id, symbol=fill.symbol,
-                side=fill.side.value, qty=fill.qty, price=fill.price, commission=fill.commission, time=fill.time,
-            )
+        await repo.insert_fill(
+            {"fill_id": fill.fill_id, "order_id": record.id, "account_id": account.id, "symbol": fill.symbol,
+             "side": fill.side.value, "qty": fill.qty, "price": fill.price, "commission": fill.commission,
+             "time": fill.time}
         )  # fmt: skip
         filled = record.filled_qty + fill.qty
         previous = (record.average_fill_price or Decimal(0)) * record.filled_qty
@@ -602,33 +610,28 @@ class OrderService:
             average_price=stored.average_price if stored else Decimal(0),
             realized_pnl=stored.realized_pnl if stored else Decimal(0),
         ).apply(fill.side, fill.qty, fill.price, fill.commission, fill.time)
-        if stored is None:
-            repo.add(
-                PositionRecord(
-                    account_id=account.id, symbol=fill.symbol, qty=position.qty, average_price=position.average_price,
-                    realized_pnl=position.realized_pnl, updated_at=fill.time,
-                )
-            )  # fmt: skip
-        else:
-            stored.qty, stored.average_price = position.qty, position.average_price
-            stored.realized_pnl, stored.updated_at = position.realized_pnl, fill.time
+        row = PositionRow(
+            account.id, fill.symbol, position.qty, position.average_price, position.realized_pnl, fill.time
+        )
+        await repo.save_position(row, new=stored is None)
         kind = "filled" if filled >= record.qty else "partially_filled"
-        repo.add(
-            _event(record, kind, OrderStatus(record.status), fill.time,
+        await repo.add_events([
+            _event(record, kind, record.status, fill.time,
                    detail=f"{fill.side.value} {fill.qty.normalize():f} {fill.symbol} at {fill.price}",
                    data={"fill_id": fill.fill_id, "qty": fill.qty, "price": fill.price, "commission": fill.commission})
-        )  # fmt: skip
+        ])  # fmt: skip
 
-    def _move(
+    async def _move(
         self,
         repo: TradingRepository,
-        record: OrderRecord,
+        record: OrderRow,
         target: OrderStatus,
         reason: str | None,
         *,
         at: datetime | None = None,
     ) -> None:
-        """Move an order along the state machine, through `accepted` when the broker skipped it; one event each."""
+        """Move an order along the state machine, through `accepted` when the broker skipped it; one event each.
+        The caller writes the changed row (`repo.save_order`)."""
         at = at or self.clock.now()
         current = OrderStatus(record.status)
         path = [target]
@@ -636,9 +639,11 @@ class OrderService:
             path = [OrderStatus.ACCEPTED, target] if target is not OrderStatus.ACCEPTED else [target]
         if current is OrderStatus.ACCEPTED and target is OrderStatus.PARTIALLY_FILLED:
             path = [target]
+        events = []
         for step in path:
             current = transition(current, step)
-            repo.add(_event(record, step.value, step, at, detail=reason or ""))
+            events.append(_event(record, step.value, step, at, detail=reason or ""))
+        await repo.add_events(events)
         record.status = current.value
         if reason and current in {OrderStatus.REJECTED, OrderStatus.CANCELED, OrderStatus.EXPIRED}:
             record.reason = reason
@@ -646,13 +651,13 @@ class OrderService:
 
     # ---- helpers -------------------------------------------------------------------------------------
 
-    async def _stored(self, repo: TradingRepository, order_id: str, account: TradingAccount) -> OrderRecord:
+    async def _stored(self, repo: TradingRepository, order_id: str, account: TradingAccount) -> OrderRow:
         record = await repo.order(order_id, owner_id=account.owner_id)
         if record is None:  # written by this service moments ago; gone only if the account was deleted
             raise NotFound(f"order {order_id} is no longer on the books of account {account.name}")
         return record
 
-    async def _order(self, repo: TradingRepository, order_id: str, user: CurrentUser) -> OrderRecord:
+    async def _order(self, repo: TradingRepository, order_id: str, user: CurrentUser) -> OrderRow:
         record = await repo.order(order_id, owner_id=user.id)
         if record is None:
             raise NotFound(f"no order {order_id!r}", hint="List yours: GET /api/v1/orders.")
@@ -711,7 +716,7 @@ def _exits_after_replace(order: SubmitOrder, limit_price: Decimal | None) -> Bra
     return Bracket(take_profit=limit_price, stop_loss=order.bracket.stop_loss)
 
 
-def _pending(working: Sequence[OrderRecord], order: SubmitOrder) -> list[OrderIntent]:
+def _pending(working: Sequence[OrderRow], order: SubmitOrder) -> list[OrderIntent]:
     """The working orders `order` is judged beside: without `order` itself (a replace) or the rest of its OCO
     group, and each other OCO group once, since its members exit the same shares."""
     own = {_group(w) for w in working if w.client_order_id == order.client_order_id} - {None}
@@ -727,7 +732,7 @@ def _pending(working: Sequence[OrderRecord], order: SubmitOrder) -> list[OrderIn
     return pending
 
 
-def _group(record: OrderRecord) -> str | None:
+def _group(record: OrderRow) -> str | None:
     """The OCO group an order is a member of (its parent, or itself for an OCO's take-profit); None for none."""
     return record.parent_id or (record.id if record.order_class == OrderClass.OCO else None)
 
@@ -736,9 +741,9 @@ def _fields(order: SubmitOrder) -> dict[str, Any]:
     return {name: getattr(order, name) for name in SubmitOrder.__slots__}
 
 
-def _record(order: SubmitOrder, owner_id: str, now: datetime, *, status: OrderStatus) -> OrderRecord:
+def _record(order: SubmitOrder, owner_id: str, now: datetime, *, status: OrderStatus) -> OrderRow:
     bracket = order.bracket or Bracket()
-    return OrderRecord(
+    return OrderRow(
         id=uuid.uuid4().hex, account_id=order.account_id, owner_id=owner_id, client_order_id=order.client_order_id,
         symbol=order.symbol, side=order.side.value, qty=order.qty, order_type=order.order_type.value,
         time_in_force=order.time_in_force.value, limit_price=order.limit_price, stop_price=order.stop_price,
@@ -748,16 +753,16 @@ def _record(order: SubmitOrder, owner_id: str, now: datetime, *, status: OrderSt
     )  # fmt: skip
 
 
-def _resize(repo: TradingRepository, record: OrderRecord, qty: Decimal, at: datetime) -> None:
+async def _resize(repo: TradingRepository, record: OrderRow, qty: Decimal, at: datetime) -> None:
     """A leg's quantity as the venue set it: it grows with its entry's fills and shrinks with its partner's."""
     detail = f"quantity {record.qty.normalize():f} → {qty.normalize():f}: it follows its entry and its OCO partner"
-    repo.add(_event(record, "resized", OrderStatus(record.status), at, detail=detail, data={"qty": qty}))
+    await repo.add_events([_event(record, "resized", record.status, at, detail=detail, data={"qty": qty})])
     record.qty = qty
 
 
-def _leg_record(update: BrokerOrder, parent: OrderRecord, now: datetime) -> OrderRecord:
+def _leg_record(update: BrokerOrder, parent: OrderRow, now: datetime) -> OrderRow:
     """A bracket's or an OCO's leg as the venue reported it, in status `new` (the update then moves it on)."""
-    return OrderRecord(
+    return OrderRow(
         id=uuid.uuid4().hex, account_id=parent.account_id, owner_id=parent.owner_id,
         client_order_id=update.client_order_id, symbol=update.symbol, side=update.side.value, qty=update.qty,
         order_type=update.order_type.value, time_in_force=update.time_in_force.value, limit_price=update.limit_price,
@@ -768,15 +773,17 @@ def _leg_record(update: BrokerOrder, parent: OrderRecord, now: datetime) -> Orde
 
 
 def _event(
-    record: OrderRecord,
+    record: OrderRow,
     kind: str,
     status: OrderStatus | str,
     at: datetime,
     *,
     detail: str = "",
     data: dict[str, Any] | None = None,
-) -> OrderEventRecord:
-    return OrderEventRecord(
-        order_id=record.id, account_id=record.account_id, kind=kind, status=OrderStatus(status).value,
-        detail=detail, data_json=json.dumps(to_jsonable(data or {}), sort_keys=True), ts_event=at, ts_init=at,
-    )  # fmt: skip
+) -> dict[str, Any]:
+    """A row of `order_events` (see `TradingRepository.add_events`)."""
+    return {
+        "order_id": record.id, "account_id": record.account_id, "kind": kind, "status": OrderStatus(status).value,
+        "detail": detail, "data_json": json.dumps(to_jsonable(data or {}), sort_keys=True), "ts_event": at,
+        "ts_init": at,
+    }  # fmt: skip

@@ -1,0 +1,184 @@
+"""Prepared statements for the hot paths: a Core statement compiled once per dialect and run on the driver's
+connection, inside the session's transaction.
+
+SQLAlchemy's execution layer (contexts, result objects, the asyncio bridge's greenlet hop) costs 50–100 µs per
+statement; a local SQLite statement costs about 10 µs. The order path runs about 25 statements per order, so
+that layer was most of its time (bench/bench_order_path.py). A `Prepared` keeps what matters of SQLAlchemy:
+the statement is still written in Core against the ORM's tables, compiled by the dialect (SQL text, parameter
+order) with the column types' own converters (exact decimals, UTC times, booleans), so the stored values are
+exactly what SQLAlchemy would store, and rows come back converted the same way. What it skips is per-call
+bookkeeping.
+
+Where it runs:
+- `sqlite+marketdesk`: on the `sqlite3` connection, through the driver's `retrying` (a lock held by another
+  writer is waited for with `asyncio.sleep`, never by blocking the loop);
+- PostgreSQL (psycopg): on the psycopg `AsyncConnection`;
+- any other driver (aiosqlite, used only as the benchmark's baseline): through `AsyncConnection.execute`.
+
+Statements with expanding parameters (`IN` lists) are not supported: write them with the session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.visitors import iterate
+from sqlalchemy.util import greenlet_spawn
+
+from marketdesk.sqlite_driver import InlineConnection
+
+Parameters = Mapping[str, Any]
+Converter = Callable[[Any], Any] | None
+
+
+class _Form:
+    """One compiled form of a statement for one dialect (and, for an UPDATE, one set of columns to set)."""
+
+    __slots__ = ("binds", "defaults", "names", "positional", "results", "sql")
+
+    def __init__(self, compiled: SQLCompiler, statement: Any, dialect: Dialect) -> None:
+        self.sql = compiled.string
+        self.positional = dialect.positional
+        positions: Sequence[str] | None = getattr(compiled, "positiontup", None)
+        self.names = tuple(positions) if positions is not None else tuple(compiled.binds)
+        processors: Mapping[str, Any] = compiled._bind_processors
+        self.binds = tuple((name, processors.get(name)) for name in self.names)
+        # values the statement carries itself (literals such as `status.in_(("new", "accepted"))` or a LIMIT),
+        # and columns it sets from their scalar `default=` when the parameters leave them out
+        if any(bind.expanding for bind in compiled.binds.values()):
+            raise ValueError("a prepared statement takes no IN list; write `col.in_([bindparam(..., value), …])`")
+        required = {name for name, bind in compiled.binds.items() if bind.required}
+        self.defaults: dict[str, Any] = {
+            name: value for name, value in compiled.construct_params(_check=False).items() if name not in required
+        }
+        for column in compiled.insert_prefetch:
+            if column.default is None or not column.default.is_scalar:
+                raise ValueError(f"{column} has a default a prepared statement cannot compute; pass it")
+            self.defaults[column.key] = column.default.arg  # type: ignore[attr-defined]
+        if compiled.update_prefetch:
+            raise ValueError(f"{compiled.update_prefetch[0]} is set on update; prepared statements do not do that")
+        columns = getattr(statement, "selected_columns", None)
+        if columns is None:  # an INSERT/UPDATE/DELETE: its RETURNING columns, if any
+            columns = getattr(statement, "_returning", None) or ()
+        self.results: tuple[Converter, ...] = tuple(
+            column.type._cached_result_processor(dialect, None) for column in columns
+        )
+
+    def parameters(self, values: Parameters) -> Any:
+        if self.defaults:
+            values = {**self.defaults, **values}
+        if self.positional:
+            return tuple(values[n] if p is None else p(values[n]) for n, p in self.binds)
+        return {n: values[n] if p is None else p(values[n]) for n, p in self.binds}
+
+    def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
+        return tuple(v if c is None else c(v) for v, c in zip(raw, self.results, strict=True))
+
+
+class Direct:
+    """A transaction's connection opened for prepared statements: the dialect, and the driver's own connection
+    when this module knows how to run on it (None: statements go through SQLAlchemy's `Connection.execute`)."""
+
+    __slots__ = ("dialect", "driver", "sync")
+
+    def __init__(self, sync: Connection) -> None:
+        self.sync = sync
+        self.dialect = sync.dialect
+        driver = sync.connection.driver_connection  # no I/O: the connection is checked out already
+        known = isinstance(driver, InlineConnection) or sync.dialect.driver == "psycopg"
+        self.driver = driver if known else None
+
+    @classmethod
+    async def of(cls, session: AsyncSession) -> Direct:
+        """The connection of `session`'s transaction (begun if need be)."""
+        sync = (await session.connection()).sync_connection
+        if sync is None:  # never: a session hands out started connections
+            raise RuntimeError("the session's connection is not started")
+        return cls(sync)
+
+
+class Prepared:
+    """A Core statement compiled once per dialect. `await p.rows(direct, {...})` runs a query,
+    `await p.run(direct, {...})` a write, `run_many` one write per parameter set.
+
+    An INSERT or UPDATE built without `.values()` sets the columns named by the parameters that are not bound
+    in its WHERE clause (as `Connection.execute` does); each such set of columns is compiled once."""
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        criteria = getattr(statement, "_where_criteria", ())
+        self._own = frozenset(e.key for c in criteria for e in iterate(c) if isinstance(e, BindParameter))
+        self._sets_columns = bool(getattr(statement, "is_dml", False)) and not getattr(statement, "_values", None)
+        self._forms: dict[tuple[str, frozenset[str] | None], _Form] = {}
+
+    def form(self, dialect: Dialect, values: Parameters | None = None) -> _Form:
+        columns = None
+        if self._sets_columns and values is not None:
+            columns = frozenset(k for k in values if k not in self._own)
+        key = (dialect.name, columns)
+        found = self._forms.get(key)
+        if found is None:
+            # for_executemany: no RETURNING of generated keys added behind our back (PostgreSQL would)
+            compiled: SQLCompiler = self.statement.compile(  # type: ignore[attr-defined]
+                dialect=dialect, column_keys=None if columns is None else sorted(columns), for_executemany=True
+            )
+            found = self._forms[key] = _Form(compiled, self.statement, dialect)
+        return found
+
+    async def rows(self, direct: Direct, values: Parameters) -> list[tuple[Any, ...]]:
+        """The rows of a query (or of a write's RETURNING), each value converted by its column's type."""
+        if direct.driver is None:
+            result = await greenlet_spawn(direct.sync.execute, self.statement, dict(values))
+            return [tuple(r) for r in result]
+        form = self.form(direct.dialect, values)
+        rows, _ = await _execute(direct, form, [form.parameters(values)], fetch=True)
+        return [form.row(r) for r in rows]
+
+    async def run(self, direct: Direct, values: Parameters) -> int:
+        """Run a write; the number of rows it changed."""
+        return await self.run_many(direct, [values])
+
+    async def run_many(self, direct: Direct, values: Sequence[Parameters]) -> int:
+        """Run a write once per parameter set (every set names the same columns); the rows changed."""
+        if not values:
+            return 0
+        if direct.driver is None:
+            result = await greenlet_spawn(direct.sync.execute, self.statement, [dict(v) for v in values])
+            return int(result.rowcount)
+        form = self.form(direct.dialect, values[0])
+        _, changed = await _execute(direct, form, [form.parameters(v) for v in values], fetch=False)
+        return changed
+
+
+async def _execute(direct: Direct, form: _Form, parameters: list[Any], *, fetch: bool) -> tuple[list[Any], int]:
+    """Run on the driver's connection: (fetched rows, rows changed). A driver error is raised the way
+    SQLAlchemy raises it (`sqlalchemy.exc.IntegrityError`, `OperationalError`…), so callers see one kind."""
+    driver: Any = direct.driver
+    try:
+        if isinstance(driver, InlineConnection):
+            cursor = driver.raw.cursor()
+            try:
+                if len(parameters) == 1:
+                    await driver.retrying(cursor.execute, form.sql, parameters[0])
+                else:
+                    await driver.retrying(cursor.executemany, form.sql, parameters)
+                return (cursor.fetchall() if fetch else []), int(cursor.rowcount)
+            finally:
+                cursor.close()
+        async with driver.cursor() as cursor:
+            if len(parameters) == 1:
+                await cursor.execute(form.sql, parameters[0])
+            else:
+                await cursor.executemany(form.sql, parameters)
+            fetched = await cursor.fetchall() if fetch and cursor.description else []
+            return fetched, int(cursor.rowcount)
+    except direct.dialect.loaded_dbapi.Error as exc:
+        shown = parameters[0] if len(parameters) == 1 else parameters
+        raise DBAPIError.instance(form.sql, shown, exc, direct.dialect.loaded_dbapi.Error) from exc
