@@ -18,7 +18,7 @@ from sqlalchemy import DateTime, MetaData, String, TypeDecorator, event
 from sqlalchemy.dialects import registry
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
 from marketdesk.errors import ConfigError, Operational, Temporary
@@ -141,6 +141,20 @@ class Database:
                 if translated is not None:
                     raise translated from exc
                 raise
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A unit of work without the ORM, for writers of plain statements (the paper venue): a connection in
+        a transaction, committed on success, rolled back on any error, with database failures translated as in
+        `session()`. Audit entries need `session()`: they are appended by the session's commit."""
+        try:
+            async with self.engine.begin() as connection:
+                yield connection
+        except BaseException as exc:
+            translated = translate_db_error(exc)
+            if translated is not None:
+                raise translated from exc
+            raise
 
     async def ping(self) -> None:
         """Run a trivial query; raise `Temporary` when the database does not answer."""

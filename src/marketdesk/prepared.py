@@ -10,10 +10,11 @@ exactly what SQLAlchemy would store, and rows come back converted the same way. 
 bookkeeping.
 
 Where it runs:
-- `sqlite+marketdesk`: on the `sqlite3` connection, through the driver's `retrying` (a lock held by another
-  writer is waited for with `asyncio.sleep`, never by blocking the loop);
-- PostgreSQL (psycopg): on the psycopg `AsyncConnection`;
-- any other driver (aiosqlite, used only as the benchmark's baseline): through `AsyncConnection.execute`.
+- `sqlite+marketdesk` (the desk's SQLite): on the `sqlite3` connection, through the driver's `retrying` (a lock
+  held by another writer is waited for with `asyncio.sleep`, never by blocking the loop);
+- any other driver (asyncpg for PostgreSQL; aiosqlite, the benchmark's baseline): through SQLAlchemy's
+  `Connection.execute`, with the statement still built only once. asyncpg needs its own type handling for
+  parameters, which SQLAlchemy's dialect does; a round trip to the server costs more than that layer.
 
 Statements with expanding parameters (`IN` lists) are not supported: write them with the session.
 """
@@ -25,7 +26,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter
@@ -83,22 +84,24 @@ class _Form:
 
 
 class Direct:
-    """A transaction's connection opened for prepared statements: the dialect, and the driver's own connection
-    when this module knows how to run on it (None: statements go through SQLAlchemy's `Connection.execute`)."""
+    """A transaction's connection opened for prepared statements: the dialect, and the inline SQLite driver's
+    connection when it is one (None: statements go through SQLAlchemy's `Connection.execute`)."""
 
     __slots__ = ("dialect", "driver", "sync")
+
+    driver: InlineConnection | None
 
     def __init__(self, sync: Connection) -> None:
         self.sync = sync
         self.dialect = sync.dialect
         driver = sync.connection.driver_connection  # no I/O: the connection is checked out already
-        known = isinstance(driver, InlineConnection) or sync.dialect.driver == "psycopg"
-        self.driver = driver if known else None
+        self.driver = driver if isinstance(driver, InlineConnection) else None
 
     @classmethod
-    async def of(cls, session: AsyncSession) -> Direct:
-        """The connection of `session`'s transaction (begun if need be)."""
-        sync = (await session.connection()).sync_connection
+    async def of(cls, unit: AsyncSession | AsyncConnection) -> Direct:
+        """The connection of a session's transaction (begun if need be), or a connection itself."""
+        connection = await unit.connection() if isinstance(unit, AsyncSession) else unit
+        sync = connection.sync_connection
         if sync is None:  # never: a session hands out started connections
             raise RuntimeError("the session's connection is not started")
         return cls(sync)
@@ -138,7 +141,7 @@ class Prepared:
             result = await greenlet_spawn(direct.sync.execute, self.statement, dict(values))
             return [tuple(r) for r in result]
         form = self.form(direct.dialect, values)
-        rows, _ = await _execute(direct, form, [form.parameters(values)], fetch=True)
+        rows, _ = await _execute(direct.driver, direct.dialect, form, [form.parameters(values)], fetch=True)
         return [form.row(r) for r in rows]
 
     async def run(self, direct: Direct, values: Parameters) -> int:
@@ -153,32 +156,25 @@ class Prepared:
             result = await greenlet_spawn(direct.sync.execute, self.statement, [dict(v) for v in values])
             return int(result.rowcount)
         form = self.form(direct.dialect, values[0])
-        _, changed = await _execute(direct, form, [form.parameters(v) for v in values], fetch=False)
+        parameters = [form.parameters(v) for v in values]
+        _, changed = await _execute(direct.driver, direct.dialect, form, parameters, fetch=False)
         return changed
 
 
-async def _execute(direct: Direct, form: _Form, parameters: list[Any], *, fetch: bool) -> tuple[list[Any], int]:
-    """Run on the driver's connection: (fetched rows, rows changed). A driver error is raised the way
+async def _execute(
+    driver: InlineConnection, dialect: Dialect, form: _Form, parameters: list[Any], *, fetch: bool
+) -> tuple[list[Any], int]:
+    """Run on the `sqlite3` connection: (fetched rows, rows changed). A driver error is raised the way
     SQLAlchemy raises it (`sqlalchemy.exc.IntegrityError`, `OperationalError`…), so callers see one kind."""
-    driver: Any = direct.driver
+    cursor = driver.raw.cursor()
     try:
-        if isinstance(driver, InlineConnection):
-            cursor = driver.raw.cursor()
-            try:
-                if len(parameters) == 1:
-                    await driver.retrying(cursor.execute, form.sql, parameters[0])
-                else:
-                    await driver.retrying(cursor.executemany, form.sql, parameters)
-                return (cursor.fetchall() if fetch else []), int(cursor.rowcount)
-            finally:
-                cursor.close()
-        async with driver.cursor() as cursor:
-            if len(parameters) == 1:
-                await cursor.execute(form.sql, parameters[0])
-            else:
-                await cursor.executemany(form.sql, parameters)
-            fetched = await cursor.fetchall() if fetch and cursor.description else []
-            return fetched, int(cursor.rowcount)
-    except direct.dialect.loaded_dbapi.Error as exc:
+        if len(parameters) == 1:
+            await driver.retrying(cursor.execute, form.sql, parameters[0])
+        else:
+            await driver.retrying(cursor.executemany, form.sql, parameters)
+        return (cursor.fetchall() if fetch else []), int(cursor.rowcount)
+    except dialect.loaded_dbapi.Error as exc:
         shown = parameters[0] if len(parameters) == 1 else parameters
-        raise DBAPIError.instance(form.sql, shown, exc, direct.dialect.loaded_dbapi.Error) from exc
+        raise DBAPIError.instance(form.sql, shown, exc, dialect.loaded_dbapi.Error) from exc
+    finally:
+        cursor.close()

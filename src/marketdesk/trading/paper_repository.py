@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from marketdesk.prepared import Direct, Prepared
 from marketdesk.trading.paper_models import (
@@ -33,7 +33,7 @@ ACTIONS = cast(Table, PaperCorporateAction.__table__)
 class PaperRepository:
     """SQL for one paper account's state, scoped to one session."""
 
-    def __init__(self, session: AsyncSession, account_id: str) -> None:
+    def __init__(self, session: AsyncSession | AsyncConnection, account_id: str) -> None:
         self.session = session
         self.account_id = account_id
         self._direct: Direct | None = None

@@ -133,8 +133,8 @@ class PaperStore:
         now = self.clock.now()
         ledger = stage.current
         mark = stage.mark or self.mark
-        async with self.database.session() as session:
-            repository = PaperRepository(session, self.account_id)
+        async with self.database.transaction() as connection:
+            repository = PaperRepository(connection, self.account_id)
             placed = sorted((stage.orders[i] for i in stage.new_orders), key=lambda record: record.seq)
             await repository.insert_orders([record.row() for record in placed])
             for order_id, record in stage.orders.items():

@@ -1,6 +1,6 @@
 """Prepared statements (`marketdesk.prepared`) store and read exactly what SQLAlchemy stores and reads, inside the
-session's transaction, on SQLite (the inline driver), PostgreSQL (psycopg) and any other driver (aiosqlite, through
-SQLAlchemy); and a database error reaches the caller as SQLAlchemy's own exception."""
+session's transaction: on the desk's SQLite straight on the `sqlite3` connection, and on PostgreSQL (asyncpg) and
+aiosqlite through SQLAlchemy; and a database error reaches the caller as SQLAlchemy's own exception."""
 
 from __future__ import annotations
 
@@ -51,7 +51,9 @@ def row(number: int, **values: object) -> dict[str, object]:
 async def test_what_a_prepared_insert_stores_sqlalchemy_reads_back_identically(probe: tuple[Database, Table]) -> None:
     db, table = probe
     async with db.session() as session:
-        await Prepared(insert(table)).run_many(await Direct.of(session), [row(1), row(2, amount=None, flag=False)])
+        direct = await Direct.of(session)
+        assert (direct.driver is not None) == (db.dialect == "sqlite")  # SQLite takes the driver's own road
+        await Prepared(insert(table)).run_many(direct, [row(1), row(2, amount=None, flag=False)])
     async with db.session() as session:
         stored = (await session.execute(select(table).order_by(table.c.id))).all()
     assert [tuple(r) for r in stored] == [
