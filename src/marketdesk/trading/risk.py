@@ -16,7 +16,9 @@ The engine moves ACTIVE → REDUCING on a daily-loss breach; it never moves an a
 short without flipping it, counting the account's working orders on the same side (two sells of 100 against a
 long of 100 are not both reducing). Reducing orders always get out: the position limits, the symbol and
 asset-class lists and the short-sale switch apply only to orders that open or add exposure. The throttle, the
-per-order notional and the price collar apply to every order (they catch runaway loops and fat fingers).
+per-order notional and the price collar apply to every order (they catch runaway loops and fat fingers), with
+one exception: an OCO's take-profit on the far side of the market (a sell above the last trade, a buy below) is
+not collared, since a resting exit cannot fill at a worse price; on the near side it is.
 
 **Prices.** An order is valued at the larger of its own price (limit, else stop) and the last trade, so a buy
 limit far under the market cannot understate the position it makes. A market order uses the last trade; with
@@ -38,7 +40,7 @@ from enum import StrEnum
 
 from marketdesk.errors import ConfigError
 from marketdesk.trading.activity import OrderIntent, Side
-from marketdesk.trading.orders import SubmitOrder
+from marketdesk.trading.orders import OrderClass, SubmitOrder
 
 THROTTLE_WINDOW = timedelta(seconds=60)
 # marketdata.port.AssetClass's values, kept here so this engine imports neither pandas nor the port (a test
@@ -416,6 +418,14 @@ def _collar_checks(order: SubmitOrder, last: Decimal | None, collar_pct: Decimal
             continue
         distance = abs(price - last) * HUNDRED / last
         inputs["distance_pct"] = distance
+        if kind == "limit" and _resting_take_profit(order, price, last):
+            inputs["resting_exit"] = True
+            detail = (
+                f"take-profit {price} is {distance.quantize(Decimal('0.1')):f}% beyond the last trade {last}: an exit "
+                "that waits on the far side of the market cannot fill at a worse price, so it is not collared"
+            )
+            results.append(CheckResult("price_collar", True, detail, inputs))
+            continue
         passed = distance <= collar_pct
         detail = (
             f"{kind} {price} is {_pct(distance, collar_pct, passed)}% from the last trade {last}; "
@@ -423,6 +433,13 @@ def _collar_checks(order: SubmitOrder, last: Decimal | None, collar_pct: Decimal
         )
         results.append(CheckResult("price_collar", passed, detail, inputs))
     return results
+
+
+def _resting_take_profit(order: SubmitOrder, price: Decimal, last: Decimal) -> bool:
+    """An OCO's take-profit (its limit) on the passive side: a sell above the last trade, a buy below it."""
+    if order.order_class is not OrderClass.OCO:
+        return False
+    return price >= last if order.side is Side.SELL else price <= last
 
 
 def _valuation_price(order: SubmitOrder, last: Decimal | None) -> Decimal | None:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from marketdesk.errors import ConfigError
 from marketdesk.marketdata.port import AssetClass
 from marketdesk.trading.activity import OrderIntent, Side
-from marketdesk.trading.orders import OrderType, SubmitOrder
+from marketdesk.trading.orders import OrderType, SubmitOrder, oco_order
 from marketdesk.trading.risk import (
     ASSET_CLASSES,
     RiskContext,
@@ -293,6 +293,26 @@ def test_the_collar_checks_a_stop_and_both_prices_of_a_stop_limit() -> None:
     decision = check(stop_limit, held, RiskLimits())
     assert only(decision, "price_collar") == [False, True]
     assert decision.reasons == ("limit 80 is 20.0% from the last trade 100; the collar is 10%",)
+
+
+def test_an_oco_take_profit_resting_beyond_the_market_is_not_collared_but_one_that_would_cross_is() -> None:
+    held = context(positions={"XYZ": Decimal(10)})  # XYZ last trade 100
+    far = oco_order("o-1", "acct", "XYZ", Side.SELL, Decimal(10), take_profit=Decimal(130), stop_loss=Decimal(90))
+    decision = check(far, held, RiskLimits())
+    assert decision.allowed
+    assert [c.detail for c in decision.checks if c.name == "price_collar"] == [
+        "take-profit 130 is 30.0% beyond the last trade 100: an exit that waits on the far side of the market "
+        "cannot fill at a worse price, so it is not collared"
+    ]
+    crossing = oco_order("o-2", "acct", "XYZ", Side.SELL, Decimal(10), take_profit=Decimal(80), stop_loss=Decimal(70))
+    assert check(crossing, held, RiskLimits()).reasons == (
+        "limit 80 is 20.0% from the last trade 100; the collar is 10%",
+    )
+    short = context(positions={"XYZ": Decimal(-10)})
+    cover = oco_order("o-3", "acct", "XYZ", Side.BUY, Decimal(10), take_profit=Decimal(60), stop_loss=Decimal(115))
+    assert check(cover, short, RiskLimits(allow_short=True)).allowed
+    plain = SubmitOrder("o-4", "acct", "XYZ", Side.SELL, Decimal(10), OrderType.LIMIT, limit_price=Decimal(130))
+    assert not check(plain, held, RiskLimits()).allowed  # a plain limit far away is still a fat finger
 
 
 def test_a_limit_with_no_last_trade_is_refused_while_the_collar_is_on() -> None:
