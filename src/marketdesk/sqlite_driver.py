@@ -11,6 +11,11 @@ measures the order path, which runs about 30 statements). This driver keeps SQLA
   backs off to `MAX_BACKOFF_S`, until `busy_timeout_s` (the desk's `SQLITE_BUSY_TIMEOUT_MS`) has passed. Then the
   error travels on as "database is locked", as it did before. A stale WAL snapshot (SQLITE_BUSY_SNAPSHOT) is not
   retried: only a new transaction can succeed, so the caller hears at once.
+- **Checkpoints go to a thread.** SQLite's default copies the write-ahead log into the database file inside
+  whichever commit takes the log past 1,000 pages, so one order in a hundred waited for that copy and its
+  fsync. The driver's connections turn that off (`wal_autocheckpoint=0`), and every `CHECKPOINT_EVERY`
+  commits a connection of its own on a worker thread runs `wal_checkpoint(PASSIVE)`, which never waits for
+  readers or writers. Other processes on the same file (the CLI, Alembic) keep SQLite's default.
 - **Batches go to a thread.** `executemany` with more than `INLINE_BATCH_ROWS` rows (bulk loads of prices or
   instruments) runs in `asyncio.to_thread`, so a long load does not stall quotes and WebSocket clients. The
   connection is only ever used by the coroutine that holds it, so moving one call to a thread is safe.
@@ -22,7 +27,9 @@ The statements themselves are unchanged, as are transactions, WAL, pragmas and t
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
@@ -37,6 +44,50 @@ INLINE_BATCH_ROWS = 500  # executemany with more rows than this runs on a worker
 FIRST_BACKOFF_S = 0.0005
 MAX_BACKOFF_S = 0.02
 SQLITE_BUSY = 5  # the primary result code; SQLITE_BUSY_SNAPSHOT (517) and others are not retried
+CHECKPOINT_EVERY = 200  # commits on one database file between background checkpoints
+
+
+class Checkpointer:
+    """Background WAL checkpoints of one database file: at most one running, one every `every` commits."""
+
+    def __init__(self, path: str, every: int = CHECKPOINT_EVERY) -> None:
+        self.path = path
+        self.every = every
+        self.commits = 0
+        self.done = 0  # checkpoints finished (for tests and logs)
+        self.last: asyncio.Future[None] | None = None  # the latest one started
+        self._busy = threading.Lock()
+
+    def committed(self) -> None:
+        self.commits += 1
+        if self.commits % self.every == 0 and not self._busy.locked():
+            self.last = asyncio.get_running_loop().run_in_executor(None, self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        if not self._busy.acquire(blocking=False):
+            return
+        try:
+            connection = sqlite3.connect(self.path, timeout=0)
+            try:
+                connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                self.done += 1
+            except sqlite3.OperationalError:
+                pass  # busy (a schema change holds the file): the next checkpoint catches up
+            finally:
+                connection.close()
+        finally:
+            self._busy.release()
+
+
+_checkpointers: dict[str, Checkpointer] = {}
+
+
+def checkpointer(path: str) -> Checkpointer:
+    """The one checkpointer of a database file in this process."""
+    found = _checkpointers.get(path)
+    if found is None:
+        found = _checkpointers[path] = Checkpointer(path)
+    return found
 
 
 class _Immediate:
@@ -126,8 +177,11 @@ class InlineCursor:
 class InlineConnection:
     """An aiosqlite-shaped connection over a `sqlite3.Connection` whose calls run on the caller's thread."""
 
-    def __init__(self, connection: sqlite3.Connection, busy_timeout_s: float) -> None:
+    def __init__(
+        self, connection: sqlite3.Connection, busy_timeout_s: float, checkpoints: Checkpointer | None = None
+    ) -> None:
         self._conn = connection
+        self._checkpoints = checkpoints
         self._connection: sqlite3.Connection | None = connection  # SQLAlchemy checks it before commit/rollback
         self._tx = _Immediate()
         self.busy_timeout_s = busy_timeout_s
@@ -169,6 +223,8 @@ class InlineConnection:
 
     async def commit(self) -> None:
         await self.retrying(self._conn.commit)
+        if self._checkpoints is not None:
+            self._checkpoints.committed()
 
     async def rollback(self) -> None:
         self._conn.rollback()
@@ -195,7 +251,12 @@ class InlineDBAPI(AsyncAdapt_aiosqlite_dbapi):
         kwargs["check_same_thread"] = False  # a bulk executemany may run on a worker thread (one at a time)
         raw = sqlite3.connect(*args, **kwargs)
         raw.execute("PRAGMA busy_timeout=0")  # waiting for a lock happens in `retrying`, off the loop
-        inline: Any = InlineConnection(raw, self.busy_timeout_s)  # duck-types aiosqlite's Connection
+        path = str(args[0]) if args else str(kwargs.get("database", ""))
+        checkpoints = None
+        if path and path != ":memory:" and not path.startswith("file:"):
+            raw.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints run on a worker thread (`Checkpointer`)
+            checkpoints = checkpointer(os.path.abspath(path))
+        inline: Any = InlineConnection(raw, self.busy_timeout_s, checkpoints)  # duck-types aiosqlite's Connection
         return AsyncAdapt_aiosqlite_connection(self, inline)
 
 

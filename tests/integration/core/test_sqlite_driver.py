@@ -124,3 +124,27 @@ async def test_a_failed_unit_of_work_rolls_back_on_the_inline_driver(scratch: An
             raise RuntimeError("the request failed")
     async with db.session() as session:
         assert (await session.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
+
+
+async def test_wal_checkpoints_run_on_a_worker_thread_not_inside_a_commit(
+    scratch: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, path = scratch
+    checkpoints = driver.checkpointer(str(path.resolve()))
+    monkeypatch.setattr(checkpoints, "every", 5)
+    checkpoint_threads: list[int] = []
+    run = checkpoints._checkpoint
+    monkeypatch.setattr(checkpoints, "_checkpoint", lambda: (checkpoint_threads.append(threading.get_ident()), run()))
+    async with db.session() as session:
+        setting = (await session.execute(text("PRAGMA wal_autocheckpoint"))).scalar_one()
+    assert setting == 0  # no commit copies the log into the file itself
+    before_commits, before_done = checkpoints.commits, checkpoints.done
+    size_before = path.stat().st_size
+    for n in range(5 - before_commits % 5):  # reach the next multiple of `every`
+        async with db.session() as session:
+            await session.execute(text("INSERT INTO t (n, label) VALUES (:n, :l)"), {"n": n, "l": "x" * 4000})
+    assert checkpoints.last is not None
+    await checkpoints.last
+    assert checkpoints.done == before_done + 1
+    assert checkpoint_threads and threading.get_ident() not in checkpoint_threads
+    assert path.stat().st_size > size_before  # the rows reached the database file: the log was copied in
