@@ -23,6 +23,8 @@ Performance measures of a return series (a pandas Series of simple returns, or a
 >>> numbers["sharpe"], numbers["max_drawdown"], numbers["beta"]  # doctest: +SKIP
 """
 
+import importlib
+import types
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +36,20 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0"
 
-__all__ = ["Desk", "__version__", "dips", "metrics", "screen", "tearsheet"]
+__all__ = ["Desk", "__version__", "dips", "metrics", "portfolio", "screen", "tearsheet"]
+
+
+class _PortfolioPackage(types.ModuleType):
+    """`marketdesk.portfolio` is the portfolio domain's package; calling it is the notebook's `md.portfolio(...)`
+    (`marketdesk.notebook.portfolio`). A package attribute wins over `__getattr__`, so the call lives here."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from marketdesk.notebook import portfolio
+
+        return portfolio(*args, **kwargs)
+
+
+importlib.import_module("marketdesk.portfolio").__class__ = _PortfolioPackage  # its __init__ imports nothing
 
 
 def __getattr__(name: str) -> Any:

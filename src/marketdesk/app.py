@@ -39,6 +39,7 @@ from marketdesk.accounts.endpoints import admin_router
 from marketdesk.accounts.endpoints import router as auth_router
 from marketdesk.accounts.errors import Unauthorized
 from marketdesk.accounts.roles import CurrentUser
+from marketdesk.analytics.compare_endpoints import router as compare_router
 from marketdesk.audit.endpoints import make_router as make_audit_router
 from marketdesk.audit.service import AuditService
 from marketdesk.bus import RedisBus
@@ -62,6 +63,7 @@ from marketdesk.logs import get_logger
 from marketdesk.marketdata.endpoints import router as marketdata_router
 from marketdesk.middleware import GlobalRateLimit, RefuseNul, RequestSizeLimit, SecurityHeaders, security_headers
 from marketdesk.portfolio.endpoints import router as portfolio_router
+from marketdesk.portfolio.sizing_endpoints import router as sizing_router
 from marketdesk.realtime.endpoints import router as realtime_router
 from marketdesk.screener.endpoints import router as screener_router
 from marketdesk.telemetry import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
@@ -112,8 +114,10 @@ def create_app(
     include_api(app, screener_router)
     include_api(app, trading_router)
     include_api(app, portfolio_router)
+    include_api(app, sizing_router)
     include_api(app, decisions_router)
     include_api(app, journal_router)
+    include_api(app, compare_router)
     include_api(app, make_vault_router(_user_id, _vault, writer_user_id=_writer_id))
     include_api(app, make_audit_router(require_admin, _audit))
     # HTTP dependencies do not run on a websocket route: the WebSocket checks its token in its own handshake

@@ -30,6 +30,7 @@ from marketdesk.marketdata.port import MarketData, QuoteStream
 from marketdesk.marketdata.service import DEFAULT_WATCHLIST, MarketDataService
 from marketdesk.marketdata.universes import UniverseService
 from marketdesk.portfolio.service import PortfolioService, closes_from_store, register_portfolio_channel
+from marketdesk.portfolio.sizing_service import SizingService
 from marketdesk.realtime.quotes import QuoteHub
 from marketdesk.screener.loader import UniverseLoader
 from marketdesk.screener.service import ScreenerService
@@ -39,6 +40,7 @@ from marketdesk.vault.service import VaultService
 if TYPE_CHECKING:
     from marketdesk.marketdata.sim import SimMarketData
     from marketdesk.trading.accounts import AccountService as TradingAccountService
+    from marketdesk.trading.corporate_actions import CorporateActionsApplier
     from marketdesk.trading.reconcile import Reconciler
     from marketdesk.trading.service import OrderService
     from marketdesk.trading.venue import Brokers, PaperFeed
@@ -73,7 +75,9 @@ class Desk:
     trading_accounts: TradingAccountService
     reconciler: Reconciler
     paper_feed: PaperFeed
+    corporate_actions: CorporateActionsApplier
     portfolios: PortfolioService
+    sizing: SizingService
     decisions: DecisionService
     journal: JournalService
     sim: SimMarketData | None = None
@@ -158,10 +162,12 @@ class Desk:
             accounts = await TradingRepository(session).all_accounts()
         for problem in await self.reconciler.start([a for a in accounts if a.broker == "paper"]):
             log.warning("trading account not reconciled at start-up", problem=problem)
+        await self.corporate_actions.start()  # splits and dividends due, then as each New York day begins
         self.paper_feed.start()
 
     async def stop(self) -> None:
         await self.paper_feed.stop()
+        await self.corporate_actions.stop()
         await self.quotes.stop()
         await self.bus.close()
         await self.limiter.close()
@@ -273,6 +279,7 @@ def build_desk(
     trading = build_trading(settings, clock, calendar, db, bus, audit, vault, quotes, market, simulated=sim is not None)
     register_portfolio_channel()  # the WebSocket's `portfolio:ID` is served to the portfolio's owner only
     screener = ScreenerService(market, universes, loader, clock)
+    portfolios = PortfolioService(clock, closes_from_store(store))
     return Desk(
         settings=settings,
         clock=clock,
@@ -286,7 +293,8 @@ def build_desk(
         quotes=quotes,
         screener=screener,
         journal=JournalService(clock, journal_closes(store), screener_metrics(screener)),
-        portfolios=PortfolioService(clock, closes_from_store(store)),
+        portfolios=portfolios,
+        sizing=SizingService(screener, market, trading["trading_accounts"], portfolios),
         decisions=DecisionService(clock, screener_verdicts(screener), adjusted_closes_from_store(store)),
         keyring=keyring,
         audit=audit,
@@ -317,6 +325,7 @@ def build_trading(
     from marketdesk.realtime.channels import private_channel
     from marketdesk.trading.accounts import AccountService as TradingAccountService
     from marketdesk.trading.adapters.alpaca import alpaca_broker_from_vault
+    from marketdesk.trading.corporate_actions import CorporateActionsApplier, stored_actions
     from marketdesk.trading.reconcile import Reconciler
     from marketdesk.trading.service import OrderService
     from marketdesk.trading.venue import AlwaysOpen, Brokers, DeskMarketView, PaperFeed
@@ -353,6 +362,9 @@ def build_trading(
         "trading_accounts": trading_accounts,
         "reconciler": reconciler,
         "paper_feed": PaperFeed(brokers, quotes, on_fills, settings.tick_interval_s),
+        "corporate_actions": CorporateActionsApplier(
+            db, clock, audit, brokers, reconciler, stored_actions(market.store), publish=publish
+        ),
     }
 
 

@@ -11,18 +11,21 @@ import concurrent.futures
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pandas as pd
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketdesk.accounts.roles import CurrentUser
 from marketdesk.clock import LiveClock
 from marketdesk.config import load_settings
 from marketdesk.desk import Desk, build_desk
-from marketdesk.errors import Rejected
+from marketdesk.errors import NotFound, Rejected
 from marketdesk.kit.money import to_decimal
+from marketdesk.portfolio.service import PortfolioView
 from marketdesk.trading.activity import Side
 from marketdesk.trading.orders import Bracket, OrderStatus, OrderType, SubmitOrder, TimeInForce
 from marketdesk.trading.service import OrderView, Preview
@@ -107,6 +110,146 @@ def dips(
         return pd.DataFrame.from_records(report.rows, index="symbol") if report.rows else pd.DataFrame()
 
     return _run(lambda: _with_desk(data_dir, action))
+
+
+# ---- md.portfolio ----------------------------------------------------------------------------------------
+
+HOLDING_COLUMNS = [
+    "qty", "average_cost", "cost_basis", "price", "price_date", "market_value", "unrealized_pnl", "realized_pnl",
+    "dividends", "weight",
+]  # fmt: skip
+DAILY_COLUMNS = ["value", "positions_value", "cash", "net_flow", "return", "growth_100"]
+TOTAL_FIELDS = (
+    "total_value", "market_value", "cash", "cost_basis", "unrealized_pnl", "realized_pnl", "dividend_income", "fees",
+    "commissions", "deposits", "withdrawals", "net_contributions", "total_return",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, repr=False)
+class PortfolioReport:
+    """One of your portfolios as `md.portfolio` reads it: holdings, totals, returns and the daily series.
+
+    Money is `Decimal`. `holdings` has a row per open position (index: symbol); `totals` maps `total_value`,
+    `cash`, `unrealized_pnl`, `total_return` … to amounts; `twr`, `twr_annualized` and `xirr` are fractions (None
+    where they do not exist, with the reason in `notes`); `daily` has a row per valued day (index: date) with the
+    end-of-day `value`, `positions_value`, `cash` and `net_flow` (Decimal), the day's time-weighted `return` and
+    `growth_100` from the range's first day.
+    """
+
+    id: str
+    name: str
+    kind: str  # manual or linked
+    as_of: date
+    holdings: pd.DataFrame
+    totals: dict[str, Decimal]
+    total_return_pct: float | None
+    start: date | None
+    end: date | None
+    twr: float | None
+    twr_annualized: float | None
+    xirr: float | None
+    notes: tuple[str, ...]
+    daily: pd.DataFrame
+
+    def __repr__(self) -> str:
+        twr = "—" if self.twr is None else f"{self.twr:+.2%}"
+        xirr = "—" if self.xirr is None else f"{self.xirr:+.2%}"
+        return (
+            f"<PortfolioReport {self.name}: {len(self.holdings)} holdings, value {self.totals['total_value']:,.2f} "
+            f"on {self.as_of}, TWR {twr}, XIRR {xirr}>"
+        )
+
+
+def portfolio(
+    name_or_id: str | None = None,
+    *,
+    user: str | None = None,
+    start: date | str | None = None,
+    end: date | str | None = None,
+    as_of: date | str | None = None,
+    data_dir: Path | str | None = None,
+    **settings: Any,
+) -> PortfolioReport:
+    """One of your portfolios: holdings (a DataFrame), totals, TWR and XIRR, and the daily series (a DataFrame).
+
+    >>> book = md.portfolio("Long term", user="ann@example.com")  # doctest: +SKIP
+    >>> book.holdings[["qty", "market_value", "weight"]], book.twr, book.daily["value"]  # doctest: +SKIP
+
+    `name_or_id` may be left out when the user has one portfolio, and `user` (an email) when the desk has one
+    user. `start`/`end` bound the returns and the daily series (default: all of it); `as_of` values the holdings
+    at that day's close (default: today). It only reads: a viewer may use it too. `settings` are the desk's
+    settings (`market_data=["files"]`, `database_url=…`).
+    """
+    first, last, day = _date(start, "start"), _date(end, "end"), _date(as_of, "as_of")
+
+    async def action(desk: Desk) -> PortfolioReport:
+        from marketdesk.analytics.compare_service import snapshot_returns
+
+        async with desk.db.session() as session:
+            who = await _desk_user(desk, session, user)
+            chosen = await _portfolio_named(desk, session, who, name_or_id)
+            valuation = await desk.portfolios.valuation(session, who, chosen.id, day)
+            performance = await desk.portfolios.returns(session, who, chosen.id, first, last)
+            snapshots = await desk.portfolios.snapshots(session, who, chosen.id)
+        holdings = frame_of([
+            {"symbol": h.symbol, **{c: getattr(h, c) for c in HOLDING_COLUMNS}} for h in valuation.holdings
+        ], HOLDING_COLUMNS, index="symbol")  # fmt: skip
+        returns = snapshot_returns(snapshots) if snapshots else pd.Series(dtype=float)
+        rows = [
+            {"date": pd.Timestamp(s.day), "value": s.value, "positions_value": s.positions_value, "cash": s.cash,
+             "net_flow": s.net_flow, "return": float(r)}
+            for s, r in zip(snapshots, returns, strict=True)
+            if (first is None or s.day >= first) and (last is None or s.day <= last)
+        ]  # fmt: skip
+        daily = frame_of(rows, DAILY_COLUMNS[:-1], index="date")
+        daily["growth_100"] = 100.0 * (1.0 + daily["return"].astype(float)).cumprod()
+        return PortfolioReport(
+            id=chosen.id, name=chosen.name, kind=chosen.kind, as_of=valuation.as_of, holdings=holdings,
+            totals={name: getattr(valuation, name) for name in TOTAL_FIELDS},
+            total_return_pct=valuation.total_return_pct, start=performance.start, end=performance.end,
+            twr=performance.twr, twr_annualized=performance.twr_annualized, xirr=performance.xirr,
+            notes=performance.notes, daily=daily,
+        )  # fmt: skip
+
+    return _run(lambda: _with_desk(data_dir, action, **settings))
+
+
+def _date(value: date | str | None, field: str) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise Rejected(f"{field} {value!r} is not a date", hint="Write it like 2024-01-31.") from None
+
+
+async def _desk_user(desk: Desk, session: AsyncSession, email: str | None) -> CurrentUser:
+    """The enabled user with this email; without one, the desk's only enabled user."""
+    users = [u for u in await desk.accounts.users(session) if not u.disabled]
+    if email is not None:
+        users = [u for u in users if u.email.lower() == email.strip().lower()]
+        if not users:
+            raise NotFound(f"no user {email!r} on this desk", hint="`marketdesk users list` shows the desk's users.")
+    elif len(users) != 1:
+        raise Rejected(
+            f"the desk has {len(users)} users: say whose portfolio to read",
+            hint='Add user="you@example.com".' if users else "Create one: `marketdesk users create`.",
+        )
+    found = users[0]
+    return CurrentUser(found.id, found.email, found.role, session_id="notebook", via="notebook")
+
+
+async def _portfolio_named(desk: Desk, session: AsyncSession, who: CurrentUser, wanted: str | None) -> PortfolioView:
+    portfolios = await desk.portfolios.list_portfolios(session, who)
+    names = ", ".join(p.name for p in portfolios) or "none yet"
+    if wanted is None:
+        if len(portfolios) == 1:
+            return portfolios[0]
+        raise Rejected(f"{who.email} has {len(portfolios)} portfolios: say which", hint=f"Theirs: {names}.")
+    for candidate in portfolios:
+        if wanted.strip() in (candidate.id, candidate.name):
+            return candidate
+    raise NotFound(f"no portfolio {wanted!r} of {who.email}", hint=f"Theirs: {names}.")
 
 
 # ---- what md.Desk returns and takes ---------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The portfolio and analytics pages in real Chromium against a real desk server: creating a portfolio, recording
 a deposit and a buy through the form and reading the holding and totals, importing a statement with a bad row
 and seeing its reason, deleting with a confirmation, the analytics page's metric table and charts, and what a
-viewer sees. The desk's clock is the wall clock and its simulated market holds three years of closes, so
+viewer sees (the dashboard's cards and its screenshot: test_portfolio_dashboard.py). The desk's clock is the wall clock and its simulated market holds three years of closes, so
 transactions dated a few weeks back are valued at real closes.
 
 The admin's browser (`page`) works on portfolios with names of their own; the analytics and viewer tests make a
@@ -97,7 +97,7 @@ def make_investor(api: httpx.Client, desk_url: str) -> Iterator[Callable[[], Inv
         client.close()
 
 
-def test_a_deposit_and_a_buy_show_the_holding_and_the_totals(page: Page, api: httpx.Client, screenshots: Path) -> None:
+def test_a_deposit_and_a_buy_show_the_holding_and_the_totals(page: Page, api: httpx.Client) -> None:
     symbol = an_equity(api)
     page.goto("/portfolio")
     wait_connected(page)
@@ -127,15 +127,12 @@ def test_a_deposit_and_a_buy_show_the_holding_and_the_totals(page: Page, api: ht
     expect(page.get_by_test_id("total-value")).to_contain_text("$")
     expect(page.get_by_test_id("total-twr")).to_contain_text("%")
     expect(page.get_by_test_id("total-xirr")).to_be_visible()
-    expect(page.locator(f'[data-testid=allocation-bar][data-label="{symbol}"]')).to_be_visible()
+    expect(page.locator(f'[data-testid=allocation-line][data-dimension=symbol][data-key="{symbol}"]')).to_be_visible()
     expect(page.get_by_test_id("portfolio-regime-meaning")).not_to_be_empty()
 
     ours = next(p for p in api.get("/api/v1/portfolios").json() if p["name"] == name)
     valuation = api.get(f"/api/v1/portfolios/{ours['id']}/valuation").json()
     assert [h["symbol"] for h in valuation["holdings"]] == [symbol]
-    expect(page.locator(".q-notification")).to_have_count(0, timeout=15_000)  # the toasts fade before the picture
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(screenshots / "portfolio.png"), full_page=True)
 
 
 def test_an_imported_statement_shows_each_row_and_the_reason_a_bad_one_was_rejected(
@@ -231,7 +228,9 @@ def test_a_viewer_sees_the_portfolio_but_no_write_controls(
     wait_connected(viewer)
     expect(viewer.locator(f'[data-testid=holding-row][data-symbol="{investor.symbol}"]')).to_be_visible()
     expect(viewer.get_by_test_id("viewer-notice")).to_be_visible()
-    for control in ("portfolio-create", "portfolio-delete", "portfolio-new-name", "txn-form", "import-section"):
+    expect(viewer.locator(f'[data-testid=allocation-line][data-key="{investor.symbol}"]').first).to_be_visible()
+    for control in ("portfolio-create", "portfolio-delete", "portfolio-new-name", "txn-form", "import-section",
+                    "targets-form", "targets-save"):  # fmt: skip
         expect(viewer.get_by_test_id(control)).to_have_count(0)
     viewer.goto("/analytics")
     wait_connected(viewer)

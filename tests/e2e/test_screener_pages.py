@@ -4,6 +4,10 @@ on the simulated market."""
 from __future__ import annotations
 
 import re
+import secrets
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
 import httpx
@@ -12,7 +16,7 @@ from playwright.sync_api import Locator, Page, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-PRO_HEADERS = ["Ticker", "Price", "Verdict", "Score", "P/E", "ROE", "52W", "DCF", "Flags", "⋯"]
+PRO_HEADERS = ["Ticker", "Price", "Verdict", "Score", "P/E", "ROE", "52W", "DCF", "Flags", "⋯"]  # + Your holdings
 NEWBIE_HEADERS = ["Ticker", "Price", "Verdict", "Why?"]
 VERDICTS = {"Strong Buy", "Buy", "Hold", "Avoid", "No verdict"}
 SECTIONS = [
@@ -72,7 +76,20 @@ def names_in_summary(page: Page) -> int:
     return int(found.group(1))
 
 
-def test_pro_table_shows_ten_columns_with_verdict_chips_and_monospace_numbers(page: Page, screenshots: Path) -> None:
+@pytest.fixture
+def newcomer_page(api: httpx.Client, signed_in_browser: Callable[[str, str], Page]) -> Page:
+    """A browser signed in as a new trader who holds nothing. The admin's pages are shared by every browser
+    test on this worker's desk, and a portfolio another test gave the admin adds the "Your holdings" column."""
+    email, password = f"newcomer.{secrets.token_hex(4)}@example.com", "heron lantern meadow 31"
+    created = api.post("/api/v1/admin/users", json={"email": email, "password": password, "role": "trader"})
+    assert created.status_code == 201, created.text
+    return signed_in_browser(email, password)
+
+
+def test_pro_table_shows_ten_columns_with_verdict_chips_and_monospace_numbers(
+    newcomer_page: Page, screenshots: Path
+) -> None:
+    page = newcomer_page
     rows = open_screener(page)
 
     assert headers(page, "screen-table") == PRO_HEADERS
@@ -221,7 +238,10 @@ def test_clicking_a_row_opens_the_tearsheet_with_its_seven_sections(page: Page, 
     expect(sheet.get_by_test_id("tearsheet-symbol")).to_be_hidden()
 
 
-def test_newbie_view_asks_what_you_are_looking_for_and_explains_in_plain_words(page: Page, screenshots: Path) -> None:
+def test_newbie_view_asks_what_you_are_looking_for_and_explains_in_plain_words(
+    newcomer_page: Page, screenshots: Path
+) -> None:
+    page = newcomer_page
     open_screener(page)
     page.get_by_test_id("mode-toggle").get_by_role("button", name="Newbie").click()
 
@@ -230,7 +250,7 @@ def test_newbie_view_asks_what_you_are_looking_for_and_explains_in_plain_words(p
     rows = page.locator(NEWBIE_ROWS)
     expect(rows.first).to_be_visible()
     assert headers(page, "newbie-table") == NEWBIE_HEADERS
-    why = rows.first.locator("td").nth(3).inner_text()
+    why = rows.first.locator("td.desk-why").inner_text()
     assert why.strip().endswith("Explain") and len(why) > 30, f"a sentence and its Explain button: {why!r}"
     page.get_by_test_id("goal-value").click()
     expect(page.get_by_test_id("screen-summary")).to_contain_text("Value ·")
@@ -320,3 +340,48 @@ def test_row_menu_adds_to_the_watchlist_and_opens_the_symbol_page(page: Page, ap
     page.locator(".q-menu").get_by_test_id("menu-symbol").click()
     page.wait_for_url(f"**/symbol/{symbol}")
     expect(page.get_by_test_id("symbol-ticker")).to_have_text(symbol)
+
+
+def held_text(weight: float, unrealized_pnl: str) -> str:
+    """The "Your holdings" cell worked out from the API's valuation: the weight (a decimal under 10%) and the
+    unrealized P&L in whole dollars."""
+    percent = f"{weight * 100:.1f}%" if weight < 0.1 else f"{weight * 100:.0f}%"
+    pnl = Decimal(unrealized_pnl).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+    dollars = f"${abs(pnl):,.0f}"
+    return f"You own {percent} · {'+' if pnl > 0 else '−' if pnl < 0 else ''}{dollars}"
+
+
+def test_your_holdings_column_shows_the_weight_and_pnl_of_what_you_own(
+    api: httpx.Client, desk_url: str, signed_in_browser: Callable[[str, str], Page], screenshots: Path
+) -> None:
+    email, password = f"holder.{secrets.token_hex(4)}@example.com", "willow compass orchard 58"
+    created = api.post("/api/v1/admin/users", json={"email": email, "password": password, "role": "trader"})
+    assert created.status_code == 201, created.text
+    page = signed_in_browser(email, password)
+    rows = open_screener(page)
+    held, other = symbols(rows, 2)
+    # holding nothing, the column is not there at all
+    assert "Your holdings" not in headers(page, "screen-table")
+    expect(page.locator(f"{PRO_ROWS} [data-field=held]")).to_have_count(0)
+
+    token = httpx.post(f"{desk_url}/api/v1/auth/login", json={"email": email, "password": password}, timeout=10)
+    bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    with httpx.Client(base_url=desk_url, headers=bearer, timeout=10.0) as client:
+        portfolio = client.post("/api/v1/portfolios", json={"name": "Core"}).json()["id"]
+        bought = (date.today() - timedelta(days=20)).isoformat()  # noqa: DTZ011 (the desk's clock is the wall clock)
+        for body in (
+            {"kind": "deposit", "date": bought, "amount": "20000"},
+            {"kind": "buy", "date": bought, "symbol": held, "qty": "10", "price": "50"},
+        ):
+            assert client.post(f"/api/v1/portfolios/{portfolio}/transactions", json=body).status_code == 201
+        (holding,) = client.get(f"/api/v1/portfolios/{portfolio}/valuation").json()["holdings"]
+    wanted = held_text(float(holding["weight"]), holding["unrealized_pnl"])
+
+    rows = open_screener(page)
+    assert headers(page, "screen-table") == [*PRO_HEADERS[:-1], "Your holdings", "⋯"]
+    expect(page.locator(f"{PRO_ROWS}[data-symbol='{held}'] [data-field=held]")).to_have_text(wanted)
+    expect(page.locator(f"{PRO_ROWS}[data-symbol='{other}'] [data-field=held]")).to_have_text("")
+    page.screenshot(path=str(screenshots / "screener.png"))
+    page.get_by_test_id("mode-toggle").get_by_role("button", name="Newbie").click()
+    expect(page.locator(f"{NEWBIE_ROWS}[data-symbol='{held}'] [data-field=held]")).to_have_text(wanted)
+    assert headers(page, "newbie-table") == ["Ticker", "Price", "Verdict", "Your holdings", "Why?"]

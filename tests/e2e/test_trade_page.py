@@ -1,7 +1,8 @@
 """The trade page in real Chromium against a real desk server: opening a paper account, a previewed market buy
-that fills live, a risk denial with its reason, a confirmed cancel, the kill switch, what a viewer sees, and the
-page's order subscription. The e2e desk's simulated market is always open and ticks every 0.5 s, so a market
-order fills within a couple of seconds.
+that fills live, a risk denial with its reason, a confirmed cancel, the kill switch, what a viewer sees, the
+page's order subscription, the ticket's recommended position size with "Use safe size", and trade links that fill
+and preview the ticket (never submitting it). The e2e desk's simulated market is always open and ticks every
+0.5 s, so a market order fills within a couple of seconds.
 
 The admin's browser (`page`) trades on the admin's own first account; every other test makes a trader of its
 own over the API, so no test depends on what another one left behind."""
@@ -167,6 +168,12 @@ def test_a_trader_opens_a_paper_account_previews_a_market_buy_and_watches_it_fil
 
     symbol = equities(api)[0]
     last = ticket_look_up(page, symbol)
+    sizing = page.get_by_test_id("ticket-sizing")
+    expect(sizing).to_have_attribute("data-state", "ready")
+    expect(sizing.get_by_test_id("ticket-sizing-headline")).to_have_text(re.compile(r"^Recommended: "))
+    expect(sizing.get_by_test_id("ticket-sizing-basis")).to_have_text(
+        "Sizes a new buy for account Paper, equity $100,000."
+    )
     qty = max(1, int(3000 // last))  # about $3,000: well inside 10% of $100,000
     page.get_by_test_id("ticket-qty").fill(str(qty))
     expect(page.get_by_test_id("ticket-submit")).to_be_disabled()  # no submitting before a preview
@@ -414,3 +421,99 @@ def test_the_order_subscription_opens_with_the_page_and_closes_when_it_goes(page
     page.context.close()
     # NiceGUI deletes the client after its reconnect timeout; the page's subscription is then closed
     wait_until(lambda: gauge(desk_url) == 0)
+
+
+SAFE_TEXT = re.compile(r"^Safe choice: ([\d.]+)% · \$([\d,.]+) · (\d+) shares?$")
+
+
+def test_the_ticket_sizes_the_symbol_and_use_safe_size_fills_the_quantity(
+    make_trader: Callable[..., Trader], signed_in_browser: SignedInBrowser, api: httpx.Client
+) -> None:
+    trader = make_trader()
+    page = signed_in_browser(trader.email, PASSWORD)
+    open_trade(page)
+    expect(page.get_by_test_id("ticket-sizing")).to_be_hidden()  # nothing to size before a symbol
+    symbol = equities(api)[3]
+    last = ticket_look_up(page, symbol)
+    sizing = page.get_by_test_id("ticket-sizing")
+    expect(sizing).to_have_attribute("data-state", "ready")
+    expect(sizing).to_have_attribute("data-symbol", symbol)
+    safe = sizing.get_by_test_id("ticket-sizing-safe")
+    expect(safe).to_have_text(SAFE_TEXT)
+    found = SAFE_TEXT.match(safe.inner_text())
+    assert found is not None
+    percent, dollars, shares = Decimal(found[1]), Decimal(found[2].replace(",", "")), int(found[3])
+    # the safe choice's dollars are its percent of the $100,000 equity (both rounded down), and its shares are
+    # what those dollars buy at the price the box was worked out at (within a tick of the last trade shown)
+    assert percent * 1000 <= dollars < (percent + Decimal("0.01")) * 1000
+    assert shares == int(str(safe.get_attribute("data-shares")))
+    assert abs(shares - dollars / last) <= Decimal("0.05") * dollars / last + 1
+
+    api_answer = trader.client.get("/api/v1/sizing", params={"symbol": symbol, "account_id": trader.account_id})
+    assert api_answer.status_code == 200, api_answer.text
+    body = api_answer.json()
+    reasons = sizing.get_by_test_id("ticket-sizing-reason")
+    assert reasons.nth(0).inner_text() == body["reasons"][0]["text"]  # the verdict's rule, as the API words it
+    assert sizing.get_by_test_id("ticket-sizing-stars").get_attribute("data-stars") == str(body["stars"])
+
+    page.get_by_test_id("ticket-sizing-use-safe").click()
+    expect(page.get_by_test_id("ticket-qty")).to_have_value(str(shares))
+    expect(preview(page, allowed=True)).to_contain_text(f"Allowed: BUY {shares} {symbol} at market (day)")
+    assert orders(trader.client) == []
+
+
+def test_a_trade_link_fills_the_ticket_and_previews_it_without_submitting(
+    make_trader: Callable[..., Trader], signed_in_browser: SignedInBrowser, api: httpx.Client
+) -> None:
+    trader = make_trader()
+    page = signed_in_browser(trader.email, PASSWORD)
+    symbol = equities(api)[2]
+    page.goto(f"/trade?symbol={symbol.lower()}&side=buy&qty=3")
+    wait_connected(page)
+    expect(page.get_by_test_id("ticket-symbol")).to_have_value(symbol)
+    expect(page.get_by_test_id("ticket-qty")).to_have_value("3")
+    expect(page.get_by_test_id("ticket-side").get_by_role("button", name="Buy", exact=True)).to_have_class(
+        re.compile("bg-primary")
+    )
+    headline = page.get_by_test_id("preview-headline")
+    expect(headline).to_have_attribute("data-allowed", "true")
+    expect(headline).to_contain_text(f"Allowed: BUY 3 {symbol} at market (day)")
+    expect(page.get_by_test_id("preview-risk")).to_have_attribute("data-passed", "true")
+    expect(page.get_by_test_id("preview-policy")).to_have_text("Intraday margin")
+    expect(page.get_by_test_id("preview-compliance-reason")).to_contain_text("Allowed")
+    expect(page.get_by_test_id("ticket-sizing")).to_have_attribute("data-state", "ready")
+    expect(page.get_by_test_id("ticket-submit")).to_be_enabled()  # ready to submit, but only a person submits
+    expect(page.get_by_test_id("trade-link-error")).to_be_hidden()
+    time.sleep(1.0)  # ticks arrive meanwhile: still nothing placed
+    assert orders(trader.client) == []
+
+    # a sell link previews a sell (of a position the trader does not have: the risk engine says why)
+    page.goto(f"/trade?symbol={symbol}&side=sell&qty=1")
+    wait_connected(page)
+    expect(page.get_by_test_id("preview-headline")).to_contain_text(f"SELL 1 {symbol}")
+    assert orders(trader.client) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        ("symbol={symbol}&side=short&qty=2", "side must be buy or sell, not 'short'"),
+        ("symbol={symbol}&qty=-4", "the quantity must be above 0, got -4"),
+        ("symbol={symbol}&qty=2&price=10", "unknown parameter price"),
+        ("side=buy&qty=2", "the link names no symbol"),
+        ("symbol=ZZZZZQ&qty=2", "unknown symbol 'ZZZZZQ'"),
+    ],
+)
+def test_a_bad_trade_link_says_why_and_leaves_the_ticket_empty(
+    make_trader: Callable[..., Trader], signed_in_browser: SignedInBrowser, api: httpx.Client, query: str, says: str
+) -> None:
+    trader = make_trader()
+    page = signed_in_browser(trader.email, PASSWORD)
+    page.goto("/trade?" + query.format(symbol=equities(api)[0]))
+    wait_connected(page)
+    expect(page.get_by_test_id("trade-link-error")).to_contain_text(says)
+    expect(page.get_by_test_id("account-state")).to_have_text("ACTIVE")  # the page itself works
+    expect(page.get_by_test_id("ticket-symbol")).to_have_value("")
+    expect(page.get_by_test_id("ticket-qty")).to_have_value("")
+    expect(page.get_by_test_id("preview-headline")).to_have_count(0)
+    expect(page.get_by_test_id("ticket-submit")).to_be_disabled()

@@ -8,6 +8,9 @@ REST use; like `marketdesk trade`, it never opens the database itself).
     marketdesk portfolio add "Long term" buy AAPL --qty 10 --price 185.64 --date 2024-01-03
     marketdesk portfolio show "Long term" --json                # holdings, P&L, TWR and XIRR
     marketdesk portfolio transactions "Long term"
+    marketdesk portfolio targets set "Long term" --symbol AAPL=30 --asset-class bond=40 --band 5
+    marketdesk portfolio allocation "Long term"                # weights against the targets, drift, bands
+    marketdesk portfolio rebalance "Long term" --prefer-losses # the trades back into the bands (never placed)
 
 A portfolio is named by its name or its id.
 """
@@ -26,6 +29,11 @@ from marketdesk.errors import NotFound, Rejected
 from marketdesk.trading.trade_cli import DEFAULT_URL, Api, Token, Url
 
 portfolio_app = typer.Typer(help="Portfolios: holdings, statement imports, P&L, TWR and XIRR.", no_args_is_help=True)
+targets_app = typer.Typer(
+    help="Allocation targets: weights by asset class, sector and symbol, the band and the minimum trade.",
+    no_args_is_help=True,
+)
+portfolio_app.add_typer(targets_app, name="targets")
 
 Portfolio = Annotated[str, typer.Argument(help="the portfolio's name or id")]
 Day = Annotated[str | None, typer.Option("--date", help="the day, YYYY-MM-DD [default: today, New York]")]
@@ -239,6 +247,180 @@ def delete_command(
         pid = _portfolio_id(api, portfolio)
         api.call("DELETE", f"/portfolios/{pid}", params={"confirm": confirm} if confirm else {})
     emit(as_json, {"deleted": pid}, lambda: Console().print(f"portfolio {portfolio} deleted"))
+
+
+DIMENSION_OPTIONS = (("asset_class", "Asset class"), ("sector", "Sector"), ("symbol", "Symbol"))
+SET_HINT = "set them with `marketdesk portfolio targets set NAME --symbol AAA=60 --symbol BBB=40`"
+
+
+def _weights(given: list[str] | None, option: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in given or []:
+        key, separator, weight = item.rpartition("=")
+        if not separator or not key.strip() or not weight.strip():
+            raise Rejected(f"{option} {item!r} is not KEY=PERCENT", hint=f"For example: {option} AAA=25.")
+        out[key.strip()] = weight.strip()
+    return out
+
+
+@targets_app.command("set")
+@handles_errors
+def targets_set_command(
+    portfolio: Portfolio,
+    symbol: Annotated[
+        list[str] | None, typer.Option("--symbol", help="SYMBOL=PERCENT, e.g. AAPL=25; repeatable")
+    ] = None,
+    sector: Annotated[
+        list[str] | None, typer.Option("--sector", help="SECTOR=PERCENT, e.g. 'Health Care=15'; repeatable")
+    ] = None,
+    asset_class: Annotated[
+        list[str] | None, typer.Option("--asset-class", help="equity, etf or bond =PERCENT; repeatable")
+    ] = None,
+    band: Annotated[str, typer.Option("--band", help="± percentage points around each target")] = "5",
+    relative_band: Annotated[
+        str | None, typer.Option("--relative-band", help="% of each target; the smaller band applies")
+    ] = None,
+    min_trade: Annotated[str, typer.Option("--min-trade", help="dollars; smaller trades are skipped")] = "100",
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+    as_json: Json = False,
+) -> None:
+    """Set a portfolio's targets (replacing any before); each dimension's weights sum to 100 at most."""
+    body: dict[str, Any] = {
+        "symbol": _weights(symbol, "--symbol"), "sector": _weights(sector, "--sector"),
+        "asset_class": _weights(asset_class, "--asset-class"), "band_pp": band, "min_trade": min_trade,
+    }  # fmt: skip
+    if relative_band is not None:
+        body["band_relative_pct"] = relative_band
+    with Api(url, token) as api:
+        saved = api.call("PUT", f"/portfolios/{_portfolio_id(api, portfolio)}/targets", json=body)
+    emit(as_json, saved, lambda: _show_targets(saved))
+
+
+@targets_app.command("show")
+@handles_errors
+def targets_show_command(
+    portfolio: Portfolio, url: Url = DEFAULT_URL, token: Token = None, as_json: Json = False
+) -> None:
+    """A portfolio's targets, band and minimum trade."""
+    with Api(url, token) as api:
+        shown = api.call("GET", f"/portfolios/{_portfolio_id(api, portfolio)}/targets")
+    emit(as_json, shown, lambda: _show_targets(shown))
+
+
+@targets_app.command("clear")
+@handles_errors
+def targets_clear_command(
+    portfolio: Portfolio, url: Url = DEFAULT_URL, token: Token = None, as_json: Json = False
+) -> None:
+    """Remove a portfolio's targets (its transactions stay)."""
+    with Api(url, token) as api:
+        pid = _portfolio_id(api, portfolio)
+        api.call("DELETE", f"/portfolios/{pid}/targets")
+    emit(as_json, {"cleared": pid}, lambda: Console().print(f"targets of {portfolio} cleared"))
+
+
+def _show_targets(targets: dict[str, Any]) -> None:
+    if not targets["set"]:
+        err.print(f"No targets yet: {SET_HINT}", highlight=False)
+        return
+    table = Table("Dimension", "Key", "Target")
+    for dimension, label in DIMENSION_OPTIONS:
+        for key, weight in targets[dimension].items():
+            table.add_row(label, key, f"{weight}%")
+    console = Console()
+    console.print(table)
+    relative = f", or {targets['band_relative_pct']}% of the target if smaller" if targets["band_relative_pct"] else ""
+    console.print(f"band ±{targets['band_pp']} pp{relative} · minimum trade ${targets['min_trade']}", highlight=False)
+
+
+@portfolio_app.command("allocation")
+@handles_errors
+def allocation_command(
+    portfolio: Portfolio,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="at this day's close (YYYY-MM-DD)")] = None,
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+    as_json: Json = False,
+) -> None:
+    """Weights against the targets by asset class, sector and symbol: drift, and in or out of band."""
+    with Api(url, token) as api:
+        pid = _portfolio_id(api, portfolio)
+        allocation = api.call("GET", f"/portfolios/{pid}/allocation", params={"as_of": as_of} if as_of else {})
+
+    def human() -> None:
+        console = Console()
+        if allocation["simulated"]:
+            console.print("[yellow]SIMULATED prices[/yellow]")
+        for dimension, label in DIMENSION_OPTIONS:
+            table = Table(label, "Value", "Weight", "Target", "Drift", "Band", "Status", title=f"By {label.lower()}")
+            for line in allocation[dimension]:
+                status = line["status"].replace("_", " ")
+                style = "red" if line["status"] == "out_of_band" else None
+                table.add_row(
+                    line["key"], line["value"], f"{line['weight_pct']}%", _or_dash(line["target_pct"], "%"),
+                    _or_dash(line["drift_pp"], " pp"), _or_dash(line["band_pp"], " pp"), status, style=style,
+                )  # fmt: skip
+            console.print(table)
+        console.print(f"value {allocation['total_value']} at the close of {allocation['as_of']}", highlight=False)
+        if not allocation["targets"]["set"]:
+            err.print(f"No targets yet: {SET_HINT}", highlight=False)
+        for note in allocation["notes"]:
+            err.print(f"note: {note}", highlight=False)
+
+    emit(as_json, allocation, human)
+
+
+@portfolio_app.command("rebalance")
+@handles_errors
+def rebalance_command(
+    portfolio: Portfolio,
+    prefer_losses: Annotated[
+        bool, typer.Option("--prefer-losses", help="sell lots with unrealized losses first (tax-loss aware)")
+    ] = False,
+    fractional: Annotated[bool, typer.Option("--fractional", help="fractional shares (default: whole)")] = False,
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+    as_json: Json = False,
+) -> None:
+    """The trades that bring every out-of-band line back inside its band. Suggestions only: nothing is placed."""
+    params = {"prefer_losses": prefer_losses, "fractional": fractional}
+    with Api(url, token) as api:
+        advice = api.call("GET", f"/portfolios/{_portfolio_id(api, portfolio)}/rebalance", params=params)
+
+    def human() -> None:
+        console = Console()
+        if advice["simulated"]:
+            console.print("[yellow]SIMULATED prices[/yellow]")
+        if not advice["targets"]["set"]:
+            err.print(f"No targets yet: {SET_HINT}", highlight=False)
+        if advice["trades"]:
+            table = Table("Side", "Symbol", "Qty", "Price", "Est. value", "Realized (lots picked)", "Realized (FIFO)")
+            for t in advice["trades"]:
+                table.add_row(t["side"], t["symbol"], t["qty"], t["price"], t["value"], t["realized_pnl"] or "",
+                              t["realized_pnl_fifo"] or "")  # fmt: skip
+            console.print(table)
+            for t in advice["trades"]:
+                console.print(f"{t['side']} {t['qty']} {t['symbol']} · preview {t['preview_url']}", highlight=False)
+                console.print(f"  why: {t['reason']}", highlight=False)
+            console.print(
+                f"cash {advice['cash_before']} → {advice['cash_after']} · realized P&L {advice['realized_pnl']} "
+                f"(FIFO {advice['realized_pnl_fifo']}). Nothing is placed: preview each trade on the desk's trade page.",
+                highlight=False,
+            )
+        for s in advice["skipped"]:
+            err.print(f"skipped: {s['reason']}", highlight=False)
+        for action in advice["actions"]:
+            console.print(f"{action['text']}{' · ' + action['preview_url'] if action['preview_url'] else ''}",
+                          highlight=False)  # fmt: skip
+        for note in advice["notes"]:
+            err.print(f"note: {note}", highlight=False)
+
+    emit(as_json, advice, human)
+
+
+def _or_dash(value: str | None, unit: str) -> str:
+    return "—" if value is None else f"{value}{unit}"
 
 
 def _today() -> str:

@@ -12,6 +12,13 @@
     GET    /portfolios/{id}/snapshots?start=&end=       the stored daily end-of-day values
     POST   /portfolios/{id}/snapshots                   recompute them from transactions and price history
     GET    /portfolios/{id}/returns?start=&end=         total return, TWR and XIRR over the range
+    GET    /portfolios/{id}/targets                     target weights (asset class, sector, symbol), band, min trade
+    PUT    /portfolios/{id}/targets                     set them (replacing any before)
+    DELETE /portfolios/{id}/targets                     remove them (204)
+    GET    /portfolios/{id}/allocation?as_of=           weights against the targets: drift, in or out of band
+    GET    /portfolios/{id}/rebalance?prefer_losses=&fractional=
+                                                        the trades back into the bands (suggestions, never placed)
+                                                        and the actions the screener's verdicts call for
 
 Every route acts on the caller's own portfolios (another user's answers 404). Reading needs a sign-in; changing
 anything needs the trader role (the app's guard answers a viewer 403). After a change the desk publishes a
@@ -29,18 +36,23 @@ from marketdesk.deps import CurrentUserDep, DeskDep, SessionDep, TraderDep, refu
 from marketdesk.desk import Desk
 from marketdesk.errors import Rejected
 from marketdesk.portfolio.schemas import (
+    AllocationOut,
     ImportOut,
     PortfolioCreate,
     PortfolioOut,
+    RebalanceOut,
     RebuildOut,
     ReturnsOut,
     SnapshotOut,
     SnapshotsOut,
+    TargetsIn,
+    TargetsOut,
     TransactionCreate,
     TransactionOut,
     ValuationOut,
 )
 from marketdesk.portfolio.service import MAX_STATEMENT_BYTES, PortfolioService
+from marketdesk.portfolio.targets import screener_holding_verdicts
 
 router = APIRouter(prefix="/portfolios", tags=["portfolios"])
 PortfolioId = Annotated[str, Path(min_length=1, max_length=40)]
@@ -247,3 +259,61 @@ async def get_returns(
     `notes` says why; a range reaching past the valued days is clipped to them (`notes` says so)."""
     result = await _service(desk).returns(session, user, portfolio_id, start, end)
     return ReturnsOut.of(portfolio_id, result, simulated=desk.simulated)
+
+
+@router.get("/{portfolio_id}/targets", response_model=TargetsOut, responses=refusals(404))
+async def get_targets(
+    portfolio_id: PortfolioId, user: CurrentUserDep, desk: DeskDep, session: SessionDep
+) -> TargetsOut:
+    """The portfolio's allocation targets; `set` is false (and the default band and minimum trade show) when
+    none are set."""
+    return TargetsOut.of(portfolio_id, await _service(desk).targets(session, user, portfolio_id))
+
+
+@router.put("/{portfolio_id}/targets", response_model=TargetsOut, responses=refusals(403, 404, 422))
+async def put_targets(
+    portfolio_id: PortfolioId, body: TargetsIn, user: TraderDep, desk: DeskDep, session: SessionDep
+) -> TargetsOut:
+    """Set the targets, replacing any before: weights in percent by asset class, sector and symbol (each
+    dimension's sum at most 100; the rest stays unassigned, in cash), the band and the minimum trade."""
+    view = await _service(desk).set_targets(session, user, portfolio_id, body.targets())
+    return TargetsOut.of(portfolio_id, view)
+
+
+@router.delete("/{portfolio_id}/targets", status_code=204, response_class=Response, responses=refusals(403, 404))
+async def delete_targets(portfolio_id: PortfolioId, user: TraderDep, desk: DeskDep, session: SessionDep) -> Response:
+    """Remove the targets (the portfolio and its transactions stay)."""
+    await _service(desk).clear_targets(session, user, portfolio_id)
+    return Response(status_code=204)
+
+
+@router.get("/{portfolio_id}/allocation", response_model=AllocationOut, responses=refusals(404, 422))
+async def get_allocation(
+    portfolio_id: PortfolioId,
+    user: CurrentUserDep,
+    desk: DeskDep,
+    session: SessionDep,
+    as_of: Annotated[date | None, Query(description="the close of this day (default: today)")] = None,
+) -> AllocationOut:
+    """Each line's weight, target, drift (pp) and band status, by asset class, sector and symbol; cash is a line."""
+    view = await _service(desk).allocation(session, user, portfolio_id, as_of)
+    return AllocationOut.of(portfolio_id, view, simulated=desk.simulated)
+
+
+@router.get("/{portfolio_id}/rebalance", response_model=RebalanceOut, responses=refusals(404, 422))
+async def get_rebalance(
+    portfolio_id: PortfolioId,
+    user: CurrentUserDep,
+    desk: DeskDep,
+    session: SessionDep,
+    prefer_losses: Annotated[bool, Query(description="sell lots with unrealized losses first")] = False,
+    fractional: Annotated[bool, Query(description="fractional shares (default: whole shares)")] = False,
+) -> RebalanceOut:
+    """The trades that bring every out-of-band line back inside its band, at the last closes: suggestions only,
+    each with a link that previews it on the trade ticket. Also the screener's verdict on each holding beside the
+    last one you logged, and the actions a change calls for."""
+    view = await _service(desk).rebalance(
+        session, user, portfolio_id, prefer_losses=prefer_losses, fractional=fractional,
+        verdicts=screener_holding_verdicts(desk.screener),
+    )  # fmt: skip
+    return RebalanceOut.of(portfolio_id, view, simulated=desk.simulated)

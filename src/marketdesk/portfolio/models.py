@@ -3,6 +3,9 @@ snapshots backfilled from price history. Money, prices and quantities are exact 
 
 A transaction's `fingerprint` is unique within its portfolio: an imported row's is derived from the statement
 row (so re-importing adds nothing), a transaction added by hand gets a fresh one.
+
+A portfolio's allocation targets are one `portfolio_targets` row (the tolerance band and the minimum trade) and
+its weights, one `portfolio_target_weights` row per (dimension, key): asset class, sector or symbol.
 """
 
 from __future__ import annotations
@@ -68,3 +71,26 @@ class PortfolioSnapshot(Base):
     dividend_income: Mapped[Decimal] = mapped_column(ExactDecimal)  # cumulative
     fees: Mapped[Decimal] = mapped_column(ExactDecimal)  # cumulative standalone fees
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PortfolioTarget(Base):
+    """How a portfolio is rebalanced: the tolerance band around each target and the smallest trade worth making."""
+
+    __tablename__ = "portfolio_targets"
+
+    portfolio_id: Mapped[str] = mapped_column(ForeignKey("portfolios.id", ondelete="CASCADE"), primary_key=True)
+    band_pp: Mapped[Decimal] = mapped_column(ExactDecimal)  # absolute band, percentage points
+    band_relative_pct: Mapped[Decimal | None] = mapped_column(ExactDecimal)  # relative band, % of the target
+    min_trade: Mapped[Decimal] = mapped_column(ExactDecimal)  # dollars
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PortfolioTargetWeight(Base):
+    """One target weight: `weight_pct` percent of the portfolio's value in `key` of `dimension`."""
+
+    __tablename__ = "portfolio_target_weights"
+
+    portfolio_id: Mapped[str] = mapped_column(ForeignKey("portfolios.id", ondelete="CASCADE"), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(12), primary_key=True)  # asset_class, sector, symbol
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    weight_pct: Mapped[Decimal] = mapped_column(ExactDecimal)

@@ -12,7 +12,13 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketdesk.portfolio.models import Portfolio, PortfolioSnapshot, PortfolioTransaction
+from marketdesk.portfolio.models import (
+    Portfolio,
+    PortfolioSnapshot,
+    PortfolioTarget,
+    PortfolioTargetWeight,
+    PortfolioTransaction,
+)
 
 
 class PortfolioRepository:
@@ -42,6 +48,7 @@ class PortfolioRepository:
 
     async def delete_portfolio(self, portfolio_id: str, *, owner_id: str) -> None:
         # children first: SQLite enforces the cascade only with foreign keys on, and the order costs nothing
+        await self.delete_targets(portfolio_id)
         await self.session.execute(delete(PortfolioSnapshot).where(PortfolioSnapshot.portfolio_id == portfolio_id))
         await self.session.execute(
             delete(PortfolioTransaction).where(PortfolioTransaction.portfolio_id == portfolio_id)
@@ -107,3 +114,25 @@ class PortfolioRepository:
         if end is not None:
             query = query.where(PortfolioSnapshot.day <= end)
         return list(await self.session.scalars(query.order_by(PortfolioSnapshot.day)))
+
+    # ---- targets -------------------------------------------------------------------------------------
+
+    async def targets(self, portfolio_id: str) -> tuple[PortfolioTarget | None, list[PortfolioTargetWeight]]:
+        """A portfolio's target settings (None: none set) and its weights."""
+        settings = await self.session.get(PortfolioTarget, portfolio_id)
+        query = select(PortfolioTargetWeight).where(PortfolioTargetWeight.portfolio_id == portfolio_id)
+        weights = await self.session.scalars(query.order_by(PortfolioTargetWeight.dimension, PortfolioTargetWeight.key))
+        return settings, list(weights)
+
+    async def replace_targets(self, settings: PortfolioTarget, weights: Sequence[PortfolioTargetWeight]) -> None:
+        """Put `settings` and `weights` in place of the portfolio's targets (one unit of work)."""
+        await self.delete_targets(settings.portfolio_id)
+        self.session.add(settings)
+        self.session.add_all(list(weights))
+        await self.session.flush()
+
+    async def delete_targets(self, portfolio_id: str) -> None:
+        await self.session.execute(
+            delete(PortfolioTargetWeight).where(PortfolioTargetWeight.portfolio_id == portfolio_id)
+        )
+        await self.session.execute(delete(PortfolioTarget).where(PortfolioTarget.portfolio_id == portfolio_id))

@@ -15,7 +15,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -27,11 +27,26 @@ from marketdesk.clock import Clock
 from marketdesk.errors import NotFound, Rejected
 from marketdesk.kit.timeutil import NEW_YORK
 from marketdesk.marketdata.service import normalize_symbol
+from marketdesk.portfolio.allocation import SYMBOL, Targets, allocate
 from marketdesk.portfolio.ledger import ORDER_OF_DAY, Entry, Kind, Ledger, Transaction, admit, problem, replay
-from marketdesk.portfolio.models import Portfolio, PortfolioSnapshot, PortfolioTransaction
+from marketdesk.portfolio.models import Portfolio, PortfolioSnapshot, PortfolioTarget, PortfolioTransaction
 from marketdesk.portfolio.performance import Performance, exact_value, performance
+from marketdesk.portfolio.rebalance import VerdictReading, rebalance, verdict_actions
 from marketdesk.portfolio.repository import PortfolioRepository
 from marketdesk.portfolio.statements import Statement, read_statement
+from marketdesk.portfolio.targets import (
+    AllocationView,
+    Book,
+    HoldingVerdicts,
+    RebalanceView,
+    TargetsView,
+    checked_targets,
+    classify,
+    positions,
+    targets_view,
+    verdict_readings,
+    weight_rows,
+)
 from marketdesk.portfolio.valuation import DailySeries, PriceHistory, Valuation, daily_series, money, value_holdings
 
 if TYPE_CHECKING:
@@ -310,6 +325,76 @@ class PortfolioService:
     ) -> list[PortfolioSnapshot]:  # fmt: skip
         portfolio = await self._portfolio(session, user, portfolio_id)
         return await PortfolioRepository(session).snapshots(portfolio.id, start, end)
+
+    # ---- targets, allocation and rebalancing ---------------------------------------------------------
+
+    async def targets(self, session: AsyncSession, user: CurrentUser, portfolio_id: str) -> TargetsView:
+        """The portfolio's allocation targets (`set` False, with the default band and minimum trade, when none)."""
+        portfolio = await self._portfolio(session, user, portfolio_id)
+        return targets_view(*await PortfolioRepository(session).targets(portfolio.id))
+
+    async def set_targets(
+        self, session: AsyncSession, user: CurrentUser, portfolio_id: str, targets: Targets
+    ) -> TargetsView:
+        """Set the portfolio's targets, replacing any before: weights by asset class, sector and symbol, the band
+        and the minimum trade. Refused, with what to fix, for an unknown key or weights over 100%."""
+        _may_write(user)
+        portfolio = await self._portfolio(session, user, portfolio_id)
+        checked = await checked_targets(session, targets)
+        settings = PortfolioTarget(
+            portfolio_id=portfolio.id, band_pp=checked.band_pp, band_relative_pct=checked.band_relative_pct,
+            min_trade=checked.min_trade, updated_at=self.clock.now(),
+        )  # fmt: skip
+        weights = weight_rows(portfolio.id, checked)
+        await PortfolioRepository(session).replace_targets(settings, weights)
+        return targets_view(settings, weights)
+
+    async def clear_targets(self, session: AsyncSession, user: CurrentUser, portfolio_id: str) -> None:
+        """Remove the portfolio's targets (nothing happens when it has none)."""
+        _may_write(user)
+        portfolio = await self._portfolio(session, user, portfolio_id)
+        await PortfolioRepository(session).delete_targets(portfolio.id)
+
+    async def allocation(
+        self, session: AsyncSession, user: CurrentUser, portfolio_id: str, as_of: date | None = None
+    ) -> AllocationView:
+        """Weights, targets, drift and band status by asset class, sector and symbol at the close of `as_of`."""
+        book = await self._book(session, user, portfolio_id, as_of)
+        return AllocationView(book.as_of, book.targets, allocate(book.positions, book.cash, book.targets.targets()))
+
+    async def rebalance(
+        self, session: AsyncSession, user: CurrentUser, portfolio_id: str, *, prefer_losses: bool = False,
+        fractional: bool = False, verdicts: HoldingVerdicts | None = None,
+    ) -> RebalanceView:  # fmt: skip
+        """The trades that bring every out-of-band line back inside its band at today's marks (never placed: each
+        links to the trade ticket's preview), and, given `verdicts`, the actions the screener's verdicts on the
+        holdings call for."""
+        book = await self._book(session, user, portfolio_id, None)
+        advice = rebalance(
+            book.positions, book.cash, book.targets.targets(), fractional=fractional, prefer_losses=prefer_losses
+        )
+        held = [p for p in book.positions if p.qty > 0]
+        readings: list[VerdictReading] = []
+        note = None
+        if verdicts is not None and held:
+            board = await verdicts(session, [p.symbol for p in held], owner_id=user.id)
+            readings = await verdict_readings(session, board, [p.symbol for p in held], owner_id=user.id)
+            note = board.note
+        suggestions = verdict_actions(readings, {p.symbol: p.qty for p in held})
+        return RebalanceView(book.as_of, book.targets, advice, tuple(readings), tuple(suggestions), note)
+
+    async def _book(self, session: AsyncSession, user: CurrentUser, portfolio_id: str, as_of: date | None) -> Book:
+        portfolio = await self._portfolio(session, user, portfolio_id)
+        day = as_of or self.today()
+        view = targets_view(*await PortfolioRepository(session).targets(portfolio.id))
+        history = await self._history(session, portfolio, upto=day)
+        held = [p.symbol for p in history.ledger.open_positions()]
+        targeted = sorted(s for s in view.weights.get(SYMBOL, {}) if s not in held)
+        first = min(history.transactions[0].day if history.transactions else day, day - timedelta(days=14))
+        prices = await self.closes([*held, *targeted], first, day)
+        valuation = value_holdings(history.ledger, prices, day)
+        classes = await classify(session, [*held, *targeted])
+        return Book(day, view, positions(history.ledger, valuation, classes, prices, targeted), valuation.cash)
 
     def today(self) -> date:
         """Today on the exchange's calendar (New York)."""

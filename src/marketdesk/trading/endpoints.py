@@ -167,3 +167,10 @@ async def findings(account_id: str, user: CurrentUserDep, desk: DeskDep) -> list
 async def reconcile(account_id: str, user: TraderDep, desk: DeskDep) -> list[FindingOut]:
     """Compare with the broker now; the differences found (and corrected)."""
     return [FindingOut(**asdict(f)) for f in await desk.reconciler.reconcile_for(user, account_id)]
+
+
+@router.post("/accounts/{account_id}/corporate-actions", responses=refusals(403, 404, 422))
+async def apply_corporate_actions(account_id: str, user: TraderDep, desk: DeskDep) -> dict[str, Any]:
+    """Apply the splits and dividends now due to your paper account: `applied` lists those applied by this call
+    (none applied before), `not_applied` those held back with the reason."""
+    return (await desk.corporate_actions.apply_for(user, account_id)).to_dict()

@@ -286,3 +286,47 @@ def kill_switch_command(
         account_id = api.account_id(account)
         result = api.call("POST", f"/accounts/{account_id}/kill-switch", json={"on": state == "on", "reason": reason})
     emit(as_json, result, lambda: Console().print(f"account {result['name']} is {result['state'].upper()}"))
+
+
+@trade_app.command("corporate-actions")
+@handles_errors
+def corporate_actions_command(
+    account: Annotated[
+        str | None, typer.Option("--account", help="account name or id (default: all your paper accounts)")
+    ] = None,
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+    as_json: Json = False,
+) -> None:
+    """Apply the splits and dividends now due to your paper accounts, and list what this run applied (the desk
+    also applies them at start-up and as each New York day begins)."""
+    with Api(url, token) as api:
+        if account:
+            account_ids = [api.account_id(account)]
+        else:
+            account_ids = [str(a["id"]) for a in api.call("GET", "/accounts") if a["broker"] == "paper"]
+        result: dict[str, list[Any]] = {"applied": [], "not_applied": [], "problems": []}
+        for account_id in account_ids:
+            done = api.call("POST", f"/accounts/{account_id}/corporate-actions")
+            for key, rows in result.items():
+                rows.extend(done[key])
+
+    def human() -> None:
+        if result["applied"]:
+            table = Table("Account", "Symbol", "Action", "Ex-date", "Shares before", "Shares after", "Cash",
+                          "Orders canceled", title="Applied")  # fmt: skip
+            for r in result["applied"]:
+                split = r["kind"] == "split"
+                action = f"split {r['value']} for 1" if split else f"dividend {r['value']} a share"
+                table.add_row(r["account"], r["symbol"], action, r["ex_date"], r["shares_before"], r["shares_after"],
+                              "—" if split else r["cash"], str(r["canceled_orders"]))  # fmt: skip
+            Console().print(table)
+        else:
+            err.print("nothing was due: no split or dividend applied", highlight=False)
+        for r in result["not_applied"]:
+            err.print(f"[yellow]not applied:[/yellow] {r['account']} {r['symbol']} {r['kind']} of {r['ex_date']}: "
+                      f"{r['reason']}", highlight=False)  # fmt: skip
+        for problem in result["problems"]:
+            err.print(f"[red]not done:[/red] {problem}", highlight=False)
+
+    emit(as_json, result, human)

@@ -35,6 +35,7 @@ PAGE_MODULES: tuple[str, ...] = (
     "trade",
     "portfolio",
     "analytics_page",
+    "journal_page",
     "symbol",
     "settings",
     "admin",

@@ -1,7 +1,10 @@
 """The analytics page (/analytics): for one of your portfolios and a date range, the equity curve against the
 benchmark (SPY, else the desk's own benchmark symbol, when it has prices; the page says when neither has), the
 drawdown (underwater) chart, a monthly-returns heatmap and the full metric table of `marketdesk.analytics.metrics`
-with the conventions it was computed with, plus CSV downloads of the metrics and of the daily series.
+with the conventions it was computed with, plus CSV downloads of the metrics and of the daily series. Below: the
+portfolio's allocation by symbol, sector or asset class (`analytics_allocation`), and the comparison of several of
+your portfolios and the benchmark over any range (`analytics_compare`, the service behind
+`GET /api/v1/analytics/compare`).
 
 The daily series comes from the portfolio's end-of-day snapshots (`desk.portfolios.snapshots`): time-weighted
 daily returns, flows at the start of the day. A metric the series is too short for shows "—" with the stated
@@ -11,18 +14,20 @@ reason, never NaN. Reading only: viewers see the same page.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from nicegui import ui
 
 from marketdesk.accounts.roles import CurrentUser
 from marketdesk.analytics import Conventions, metric_keys, metrics, metrics_csv
+from marketdesk.analytics.compare_service import comparison_for
 from marketdesk.desk import Desk
 from marketdesk.errors import MarketdeskError
 from marketdesk.portfolio.service import PortfolioView
+from marketdesk.web.analytics_allocation import AllocationPanel
+from marketdesk.web.analytics_compare import ComparePanel
 from marketdesk.web.forms import Problem
 from marketdesk.web.identity import web_identity
 from marketdesk.web.portfolio import guest_notice
@@ -33,7 +38,6 @@ from marketdesk.web.portfolio_series import (
     heatmap_options,
     in_range,
     monthly_returns,
-    returns_from_closes,
     series_csv,
     underwater_options,
 )
@@ -41,7 +45,6 @@ from marketdesk.web.portfolio_text import conventions_line, metric_rows
 from marketdesk.web.portfolio_ui import cell, panel, table
 from marketdesk.web.registry import desk_page
 
-BENCHMARK_CANDIDATES = ("SPY",)  # tried first; then the desk's own benchmark symbol
 CONVENTIONS = Conventions()  # the library's defaults: 252 periods, rf 0 annual, full downside, historical VaR
 
 
@@ -112,8 +115,11 @@ class AnalyticsPage:
                 )
             self.problem = Problem("analytics-error")
         self.body = ui.column().classes("w-full gap-4").props("data-testid=analytics-body")
+        self.allocation = AllocationPanel(self.desk, self.user)
+        self.compare = ComparePanel(self.desk, self.user, self.portfolios, today)
         self.picker.on_value_change(self.refresh)
         await self.refresh()
+        await self.compare.refresh()
 
     def _range(self) -> tuple[date | None, date | None] | None:
         try:
@@ -139,6 +145,7 @@ class AnalyticsPage:
             return
         self.problem.clear()
         self._draw(self.analysis)
+        await self.allocation.show(picked.id)
 
     async def _analyse(self, portfolio: PortfolioView, start: date | None, end: date | None) -> Analysis:
         async with self.desk.db.session() as session:
@@ -165,30 +172,11 @@ class AnalyticsPage:
 
     async def _benchmark(self, first: date, last: date) -> tuple[pd.Series | None, str | None, str]:
         """SPY's daily returns over the range, else the desk's benchmark symbol's; with a note on which."""
-        candidates = list(BENCHMARK_CANDIDATES)
-        try:
-            async with self.desk.db.session() as session:
-                desk_symbol = (await self.desk.screener.snapshot(session)).data.benchmark_symbol
-        except MarketdeskError:
-            desk_symbol = ""
-        if desk_symbol and desk_symbol not in candidates:
-            candidates.append(desk_symbol)
-        for symbol in candidates:
-            arrays = await self.desk.decisions.closes([symbol], first - timedelta(days=10), last)
-            if symbol not in arrays.symbols or not len(arrays.dates):
-                continue
-            closes = arrays.values[:, arrays.symbols.index(symbol)]
-            if not np.isfinite(closes).any():
-                continue
-            returns = in_range(returns_from_closes(arrays.dates, closes), first, last)
-            if returns.empty:
-                continue
-            note = f"Benchmark: {symbol} (adjusted closes)."
-            if symbol != candidates[0]:
-                note = f"No {candidates[0]} prices in this range; benchmark: the desk's {symbol} (adjusted closes)."
-            return returns, symbol, note
-        tried = " or ".join(candidates)
-        return None, None, f"No benchmark: {tried} has no prices in this range, so the benchmark measures are left out."
+        async with self.desk.db.session() as session:
+            found = await comparison_for(self.desk).benchmark(session, first, last)
+        if found.returns is None:
+            return None, None, f"{found.note[:-1]}, so the benchmark measures are left out."
+        return found.returns.rename("benchmark"), found.symbol, found.note
 
     def _draw(self, analysis: Analysis) -> None:
         self.body.clear()

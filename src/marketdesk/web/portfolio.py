@@ -1,8 +1,10 @@
-"""The portfolio page (/portfolio): pick one of your portfolios or open one kept by hand, record transactions
-(buy, sell, deposit, withdrawal, dividend, fee) with a small form or import a broker statement (CSV) and see each
-row accepted or rejected with its reason, then read the holdings (quantity, FIFO cost basis, market value,
-unrealized and realized P&L), the totals (value, total return, TWR and XIRR with their notes), the allocation by
-symbol and the market regime with what it means for the portfolio.
+"""The portfolio page (/portfolio), the portfolio dashboard: pick one of your portfolios or open one kept by hand,
+record transactions (buy, sell, deposit, withdrawal, dividend, fee) with a small form or import a broker statement
+(CSV) and see each row accepted or rejected with its reason, then read on one screen the holdings (quantity, FIFO
+cost basis, market value, unrealized and realized P&L), the totals (value, total return, TWR and XIRR with their
+notes), the market regime with what it means for the portfolio, the allocation against its targets as bars, the
+recommended actions (rebalancing trades, each a link that previews it on the trade ticket; verdict changes; due
+thesis check-ins), the screener's signals on the holdings, and their upcoming earnings and ex-dividend dates.
 
 Everything goes through `desk.portfolios` in-process, as the page's user (the calls REST and the CLI make).
 Viewers see every number but no form, upload or delete button, and every write handler re-reads the user first
@@ -15,31 +17,41 @@ from datetime import date
 from typing import Any
 
 from nicegui import app, ui
-from nicegui.events import UploadEventArguments, ValueChangeEventArguments
+from nicegui.events import ValueChangeEventArguments
 
 from marketdesk.accounts.roles import CurrentUser
 from marketdesk.desk import Desk
 from marketdesk.errors import MarketdeskError
+from marketdesk.journal.views import ThesisView
+from marketdesk.portfolio.allocation import Targets
 from marketdesk.portfolio.performance import Performance
 from marketdesk.portfolio.service import ImportReport, PortfolioView, TransactionView
+from marketdesk.portfolio.targets import RebalanceView, screener_holding_verdicts
 from marketdesk.portfolio.valuation import Valuation
 from marketdesk.web.forms import Problem, acting_user
 from marketdesk.web.identity import web_identity
 from marketdesk.web.layout import REGIME_LIGHTS, WRITE_CLASS, symbol_path
+from marketdesk.web.portfolio_cards import (
+    ImportPanel,
+    TargetsForm,
+    TransactionForm,
+    draw_actions,
+    draw_allocation,
+    draw_events,
+    draw_signals,
+)
 from marketdesk.web.portfolio_text import (
-    IMPORT_STATUS_COLOURS,
     KINDS,
-    SYMBOL_KINDS,
-    TRADE_KINDS,
-    allocation_bars,
+    UpcomingEvent,
     money,
     quantity,
     rate,
     regime_meaning,
     transaction_from_form,
+    upcoming_events,
 )
 from marketdesk.web.portfolio_ui import cell, figure, panel, table
-from marketdesk.web.registry import desk_page
+from marketdesk.web.registry import NAV, desk_page
 from marketdesk.web.session import REGISTER_PATH
 from marketdesk.web.trade_support import Confirm, notice
 
@@ -77,6 +89,7 @@ class PortfolioPage:
         self.portfolios: list[PortfolioView] = []
         self.portfolio_id: str | None = None
         self.reads = 0
+        self.prefer_losses = False
         self.confirm = Confirm()
 
     @property
@@ -114,10 +127,41 @@ class PortfolioPage:
             self.context = ui.card().classes("w-full gap-1").props("flat bordered data-testid=portfolio-context")
             self.totals = ui.card().classes("w-full gap-2").props("flat bordered data-testid=portfolio-totals")
             self.holdings = panel("Holdings", "FIFO cost basis; marked at the latest close held.", "holdings-section")
-            self.allocation = panel(
-                "Allocation", "Share of the total value by symbol, and cash.", "allocation-section"
-            ).classes("max-w-3xl")
+            with ui.row().classes("w-full items-start gap-4 no-wrap max-lg:flex-wrap"):
+                with ui.column().classes("flex-1 min-w-96"):
+                    self.allocation = panel(
+                        "Allocation against target", "Each line's share of the value, its target and the drift.",
+                        "allocation-section",
+                    )  # fmt: skip
+                with ui.column().classes("flex-1 min-w-96"):
+                    self.actions = panel(
+                        "Recommended actions",
+                        "Suggestions only: each trade opens the trade ticket as a preview, and nothing is placed.",
+                        "actions-section",
+                    )
+                    ui.switch("Sell lots with losses first (tax-loss aware)", on_change=self._prefer_losses).props(
+                        "dense data-testid=prefer-losses"
+                    ).classes("text-sm")
+            with ui.row().classes("w-full items-start gap-4 no-wrap max-lg:flex-wrap"):
+                with ui.column().classes("flex-1 min-w-96"):
+                    self.signals = panel(
+                        "Signals on your holdings", "The screener's verdict on each holding now.", "signals-section"
+                    )
+                with ui.column().classes("flex-1 min-w-96"):
+                    self.events = panel(
+                        "Upcoming events", "Earnings reports and ex-dividend dates of the holdings.", "events-section"
+                    )
             if self.can_write:
+                self.targets_form = TargetsForm(
+                    panel(
+                        "Targets",
+                        "Weights in percent as NAME=PERCENT, separated by commas; each group sums to 100 at most and "
+                        "the rest stays in cash. A symbol's own target wins over its sector's and asset class's.",
+                        "targets-form",
+                    ),
+                    self.save_targets,
+                    self.clear_targets,
+                )
                 with ui.row().classes("w-full items-start gap-4 no-wrap max-lg:flex-wrap"):
                     with ui.column().classes("flex-1 min-w-96"):
                         TransactionForm(self)
@@ -246,6 +290,10 @@ class PortfolioPage:
         except MarketdeskError as exc:
             performance_problem = exc.one_line()
         regime = await self._regime()
+        advice, advice_problem = await self._advice(portfolio.id)
+        held = [h.symbol for h in valuation.holdings if h.qty > 0]
+        checkins = await self._checkins(held)
+        events, events_problem = await self._events(held)
         if read != self.reads:
             return  # a newer read is under way; it draws
         self.problem.clear()
@@ -255,8 +303,55 @@ class PortfolioPage:
         self._show_context(*regime)
         self._show_totals(valuation, performance, performance_problem)
         self._show_holdings(valuation)
-        self._show_allocation(valuation)
+        if advice is not None:
+            draw_allocation(self.allocation, advice.advice.before, advice.targets, can_write=self.can_write)
+            if self.can_write:
+                self.targets_form.fill(advice.targets)
+        else:
+            self.allocation.clear()
+            with self.allocation:
+                ui.label(advice_problem).classes("text-sm desk-error").props("data-testid=allocation-error")
+        draw_actions(self.actions, advice, advice_problem, checkins, _journal_path())
+        draw_signals(self.signals, advice)
+        draw_events(self.events, events, events_problem)
         self._show_transactions(transactions)
+
+    async def _advice(self, portfolio_id: str) -> tuple[RebalanceView | None, str]:
+        """The allocation, the rebalancing advice and the verdicts on the holdings: one read of the service."""
+        try:
+            async with self.desk.db.session() as session:
+                view = await self.desk.portfolios.rebalance(
+                    session, self.user, portfolio_id, prefer_losses=self.prefer_losses,
+                    verdicts=screener_holding_verdicts(self.desk.screener),
+                )  # fmt: skip
+        except MarketdeskError as exc:
+            return None, exc.one_line()
+        return view, ""
+
+    async def _checkins(self, held: list[str]) -> list[ThesisView]:
+        """The user's thesis check-ins that are due, on the symbols this portfolio holds."""
+        try:
+            async with self.desk.db.session() as session:
+                due = await self.desk.journal.due(session, self.user)
+        except MarketdeskError:
+            return []  # the actions card goes on without them
+        return [t for t in due if t.symbol in held]
+
+    async def _events(self, held: list[str]) -> tuple[list[UpcomingEvent], str]:
+        """The holdings' next earnings reports and ex-dividend dates, from the market data the desk holds."""
+        earnings, actions = {}, {}
+        try:
+            async with self.desk.db.session() as session:
+                for symbol in held:
+                    earnings[symbol] = await self.desk.market.earnings(session, symbol)
+                    actions[symbol] = await self.desk.market.actions(symbol)
+        except MarketdeskError as exc:
+            return [], f"Events: {exc.one_line()}"
+        return upcoming_events(earnings, actions, self.desk.portfolios.today()), ""
+
+    async def _prefer_losses(self, event: ValueChangeEventArguments[Any]) -> None:
+        self.prefer_losses = bool(event.value)
+        await self.refresh()
 
     async def _regime(self) -> tuple[str, str, str]:
         try:
@@ -353,22 +448,6 @@ class PortfolioPage:
                 f"Realized P&L on every symbol, closed positions included: {money(valuation.realized_pnl, signed=True)}"
             ).classes("text-xs text-grey-7").props("data-testid=realized-total")
 
-    def _show_allocation(self, valuation: Valuation) -> None:
-        self.allocation.clear()
-        bars = allocation_bars(valuation.holdings, valuation.cash, valuation.total_value)
-        with self.allocation:
-            if not bars:
-                ui.label("Nothing to allocate yet.").classes("text-grey-7").props("data-testid=allocation-empty")
-                return
-            for bar in bars:
-                with ui.column().classes("w-full gap-0").props(f'data-testid=allocation-bar data-label="{bar.label}"'):
-                    with ui.row().classes("w-full justify-between text-sm"):
-                        ui.label(bar.label).classes("font-semibold")
-                        ui.label(f"{rate(bar.share, signed=False)} · {money(bar.value)}").classes("desk-num")
-                    ui.linear_progress(value=bar.share, show_value=False, size="10px").props(
-                        "rounded color=primary" if bar.label != "Cash" else "rounded color=grey-6"
-                    )
-
     def _show_transactions(self, transactions: list[TransactionView]) -> None:
         self.transactions.clear()
         with self.transactions:
@@ -436,6 +515,37 @@ class PortfolioPage:
     async def _reload_counts(self) -> None:
         await self.load(self.portfolio_id)
 
+    async def save_targets(self, targets: Targets) -> str | None:
+        """Set the picked portfolio's targets; None once done, else what to fix."""
+        return await self._write_targets(targets)
+
+    async def clear_targets(self) -> str | None:
+        return await self._write_targets(None)
+
+    async def _write_targets(self, targets: Targets | None) -> str | None:
+        portfolio = self.portfolio
+        if portfolio is None:
+            return "pick or create a portfolio first"
+        user = await acting_writer(self.desk)
+        if user is None:
+            return "viewers cannot change targets"
+        try:
+            async with self.desk.db.session() as session:
+                if targets is None:
+                    await self.desk.portfolios.clear_targets(session, user, portfolio.id)
+                else:
+                    await self.desk.portfolios.set_targets(session, user, portfolio.id, targets)
+        except MarketdeskError as exc:
+            return exc.one_line()
+        notice("Cleared the targets." if targets is None else "Saved the targets.", "positive")
+        await self.refresh()
+        return None
+
+
+def _journal_path() -> str | None:
+    """The journal page, where the desk has one (the check-in links go there)."""
+    return next((item.path for item in NAV if item.path.startswith("/journal")), None)
+
 
 async def acting_writer(desk: Desk) -> CurrentUser | None:
     """The page's user as stored now, if they may change portfolios; None (and the person is told why) otherwise."""
@@ -445,126 +555,3 @@ async def acting_writer(desk: Desk) -> CurrentUser | None:
                "warning")  # fmt: skip
         return None
     return user
-
-
-class TransactionForm:
-    """Kind, date and the fields that kind needs, and the button that records it."""
-
-    def __init__(self, page: PortfolioPage) -> None:
-        self.page = page
-        body = panel("Add a transaction", "Deposits first: a buy without the cash counts as a deposit.", "txn-form")
-        with body:
-            with ui.row().classes("items-start gap-3"):
-                self.kind = (
-                    ui.select(KINDS, value="deposit", label="Kind", on_change=self._kind)
-                    .props("outlined dense data-testid=txn-kind")
-                    .classes("w-36")
-                )
-                today = page.desk.portfolios.today()
-                self.day = ui.input("Date", value=f"{today:%Y-%m-%d}").props(
-                    "outlined dense type=date data-testid=txn-date"
-                )
-            with ui.row().classes("items-start gap-3"):
-                self.symbol = ui.input("Symbol").props("outlined dense data-testid=txn-symbol").classes("w-28")
-                self.qty = ui.input("Quantity").props("outlined dense data-testid=txn-qty").classes("w-28")
-                self.price = ui.input("Price").props("outlined dense data-testid=txn-price").classes("w-28")
-                self.fee = ui.input("Fee").props("outlined dense data-testid=txn-fee").classes("w-24")
-                self.amount = ui.input("Amount").props("outlined dense data-testid=txn-amount").classes("w-32")
-            self.problem = Problem("txn-error")
-            ui.button("Record", icon="add", on_click=self.submit).props(
-                "unelevated no-caps data-testid=txn-record"
-            ).classes(WRITE_CLASS)
-        self._show_fields("deposit")
-
-    def _kind(self, event: ValueChangeEventArguments[Any]) -> None:
-        self._show_fields(str(event.value))
-
-    def _show_fields(self, kind: str) -> None:
-        trade = kind in TRADE_KINDS
-        self.symbol.set_visibility(kind in SYMBOL_KINDS)
-        for field in (self.qty, self.price, self.fee):
-            field.set_visibility(trade)
-        self.amount.set_visibility(not trade)
-
-    async def submit(self) -> None:
-        kind = str(self.kind.value)
-        try:
-            day = date.fromisoformat(str(self.day.value or "").strip())
-        except ValueError:
-            self.problem.show("the date must look like 2024-01-31")
-            return
-        fields = {"symbol": str(self.symbol.value or "")}
-        if kind in TRADE_KINDS:
-            fields |= {
-                "qty": str(self.qty.value or ""),
-                "price": str(self.price.value or ""),
-                "fee": str(self.fee.value or ""),
-            }
-        else:
-            fields["amount"] = str(self.amount.value or "")
-        problem = await self.page.record(kind, day, fields)
-        self.problem.show(problem or "")
-        if problem is None:
-            for field in (self.qty, self.price, self.fee, self.amount):
-                field.set_value("")
-
-
-class ImportPanel:
-    """The statement upload and the per-row report of the last import."""
-
-    def __init__(self, page: PortfolioPage) -> None:
-        self.page = page
-        body = panel(
-            "Import a statement",
-            "A CSV of date,symbol,side,qty,price,fee or Alpaca's account-activities export. Rows already imported "
-            "count as duplicates, so importing twice is safe.",
-            "import-section",
-        )
-        with body:
-            self.uploader = (
-                ui.upload(on_upload=self.upload, auto_upload=True, max_files=1)
-                .props("accept=.csv,text/csv flat bordered data-testid=import-upload")
-                .classes(f"w-full {WRITE_CLASS}")
-            )
-            self.problem = Problem("import-error")
-            self.report = ui.column().classes("w-full gap-2").props("data-testid=import-report")
-
-    async def upload(self, event: UploadEventArguments) -> None:
-        data = await event.file.read()
-        self.uploader.reset()  # ready for the next file
-        outcome = await self.page.import_statement(data)
-        self.report.clear()
-        if isinstance(outcome, str):
-            self.problem.show(outcome)
-            return
-        self.problem.clear()
-        self._show(outcome, event.file.name)
-
-    def _show(self, report: ImportReport, name: str) -> None:
-        with self.report:
-            ui.label(
-                f"{name}: {report.accepted} accepted, {report.duplicates} duplicates, {report.rejected} rejected "
-                f"({report.layout} layout)"
-            ).classes("text-sm font-semibold").props(
-                f"data-testid=import-summary data-accepted={report.accepted} data-rejected={report.rejected}"
-            )
-            with table("import-table", (("Line", True), ("Status", False), ("Transaction", False), ("Reason", False))):
-                for row in report.rows:
-                    with ui.element("tr").props(
-                        f"data-testid=import-row data-status={row.status} data-line={row.line}"
-                    ):
-                        cell(str(row.line), "line", numeric=True)
-                        with ui.element("td").props("data-field=status"):
-                            ui.badge(row.status, color=IMPORT_STATUS_COLOURS.get(row.status, "grey")).props("outline")
-                        cell(_describe(row.transaction), "transaction")
-                        with ui.element("td").classes("max-w-80").props("data-field=reason"):
-                            ui.label(row.reason or "").classes("text-xs text-grey-8")
-
-
-def _describe(view: TransactionView | None) -> str:
-    if view is None:
-        return ""
-    kind = KINDS.get(view.kind, view.kind)
-    if view.qty is not None:
-        return f"{view.date:%Y-%m-%d} {kind} {quantity(view.qty)} {view.symbol} @ {money(view.price)}"
-    return f"{view.date:%Y-%m-%d} {kind} {money(view.amount)}{f' {view.symbol}' if view.symbol else ''}"

@@ -10,14 +10,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from marketdesk.analytics.labels import METRIC_LABELS, PERCENT_METRICS
 from marketdesk.errors import Rejected
+from marketdesk.marketdata.port import CorporateAction, CorporateActionKind, EarningsEvent
 from marketdesk.portfolio.ledger import Kind, Transaction
 from marketdesk.portfolio.valuation import Holding
+from marketdesk.screener.events import next_ex_dividend as estimated_ex_dividend
 from marketdesk.web import format as fmt
 
 KINDS: dict[str, str] = {
@@ -189,3 +191,106 @@ def conventions_line(conventions: Mapping[str, Any]) -> str:
         f"{conventions.get('downside')} · VaR: {conventions.get('var_method')} at {confidence:.0%} · "
         f"alpha annualized: {conventions.get('alpha_annualization')}"
     )
+
+
+# ---- targets, allocation, signals and events -------------------------------------------------------------
+
+VERDICT_KEYS = {"Strong Buy": "strong-buy", "Buy": "buy", "Hold": "hold", "Avoid": "avoid"}
+EVENT_HORIZON_DAYS = 90
+TIMES_OF_DAY = {"bmo": "before the open", "amc": "after the close"}
+
+
+def verdict_key(verdict: str | None) -> str:
+    """The CSS suffix of a verdict chip (`desk-verdict-…`): `strong-buy`, `buy`, `hold`, `avoid` or `none`."""
+    return VERDICT_KEYS.get(verdict or "", "none")
+
+
+def parse_weights(text: str, what: str) -> dict[str, Decimal]:
+    """Targets typed as `KEY=PERCENT` pairs separated by commas or new lines; `Rejected` naming the piece to fix.
+
+    >>> parse_weights("AAA=60, bbb = 40", "symbol")
+    {'AAA': Decimal('60'), 'BBB': Decimal('40')}
+    """
+    out: dict[str, Decimal] = {}
+    for piece in text.replace("\n", ",").split(","):
+        if not piece.strip():
+            continue
+        key, separator, weight = piece.rpartition("=")
+        if not separator or not key.strip():
+            raise Rejected(f"the {what} target {piece.strip()!r} is not NAME=PERCENT", hint="For example: AAA=25.")
+        number = _decimal(weight, f"{what} target for {key.strip()}", required=True)
+        assert number is not None  # noqa: S101 - required above
+        out[key.strip().upper() if what == "symbol" else key.strip()] = number
+    return out
+
+
+def weights_text(weights: Mapping[str, Decimal]) -> str:
+    """The inverse of `parse_weights`: `AAA=60, BBB=40`."""
+    return ", ".join(f"{key}={weight.normalize():f}" for key, weight in weights.items())
+
+
+def percent_text(value: Decimal | None) -> str:
+    """A weight: `67.0%` (one decimal), or the missing mark."""
+    return fmt.MISSING if value is None else f"{value:.1f}%".replace("-", fmt.MINUS)
+
+
+def drift_text(value: Decimal | None) -> str:
+    """A drift in percentage points with its sign: `+17.0 pp`, `−3.2 pp`, `0.0 pp`."""
+    if value is None:
+        return fmt.MISSING
+    rounded = round(value, 1)
+    sign = "+" if rounded > 0 else fmt.MINUS if rounded < 0 else ""
+    return f"{sign}{abs(rounded):.1f} pp"
+
+
+@dataclass(frozen=True, slots=True)
+class UpcomingEvent:
+    """An earnings report or an ex-dividend date of a holding; `estimated` when inferred from past ones."""
+
+    day: date
+    symbol: str
+    kind: str  # earnings, ex-dividend
+    detail: str
+    estimated: bool = False
+
+
+def next_ex_dividend(actions: Sequence[CorporateAction], today: date) -> tuple[date, Decimal, bool] | None:
+    """The next ex-dividend date and amount: a stored one on or after `today`, else the tearsheet's estimate from
+    the last year's cadence (`screener.events.next_ex_dividend`), at the last amount paid.
+
+    >>> from marketdesk.marketdata.port import CorporateActionKind as K
+    >>> paid = [CorporateAction("A", date(2026, m, 10), K.DIVIDEND, Decimal("0.5")) for m in (2, 5, 8, 11)]
+    >>> next_ex_dividend(paid, date(2026, 11, 20))  # gaps of 89, 92 and 92 days: the median, 92, after Nov 10
+    (datetime.date(2027, 2, 10), Decimal('0.5'), True)
+    """
+    dividends = sorted((a for a in actions if a.kind is CorporateActionKind.DIVIDEND), key=lambda a: a.ex_date)
+    coming = [a for a in dividends if a.ex_date >= today]
+    if coming:
+        return coming[0].ex_date, coming[0].value, False
+    estimate = estimated_ex_dividend(dividends, today)
+    return None if estimate is None else (estimate, dividends[-1].value, True)
+
+
+def upcoming_events(
+    earnings: Mapping[str, Sequence[EarningsEvent]], actions: Mapping[str, Sequence[CorporateAction]], today: date,
+    horizon_days: int = EVENT_HORIZON_DAYS,
+) -> list[UpcomingEvent]:  # fmt: skip
+    """The holdings' earnings reports and ex-dividend dates from `today` to `horizon_days` on, soonest first."""
+    last_day = today + timedelta(days=horizon_days)
+    events = []
+    for symbol, reports in earnings.items():
+        coming = sorted((e for e in reports if today <= e.report_date <= last_day), key=lambda e: e.report_date)
+        if coming:
+            e = coming[0]
+            when = TIMES_OF_DAY.get(e.time_of_day or "", "")
+            estimate = f"EPS estimate {e.eps_estimate:.2f}" if e.eps_estimate is not None else "no estimate"
+            events.append(UpcomingEvent(e.report_date, symbol, "earnings", ", ".join(x for x in (when, estimate) if x)))
+    for symbol, done in actions.items():
+        found = next_ex_dividend(done, today)
+        if found is not None and found[0] <= last_day:
+            day, amount, estimated = found
+            detail = f"${amount:,.4f}".rstrip("0").rstrip(".") + " a share"
+            if estimated:
+                detail += ", estimated from the past payments' cadence"
+            events.append(UpcomingEvent(day, symbol, "ex-dividend", detail, estimated))
+    return sorted(events, key=lambda e: (e.day, e.symbol, e.kind))

@@ -7,6 +7,7 @@ Every number comes from `desk.screener.screen` and `desk.screener.research`; thi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, NamedTuple
@@ -23,6 +24,7 @@ from marketdesk.screener.service import MAX_PAGE, ScreenPage
 from marketdesk.web import format as fmt
 from marketdesk.web.identity import web_identity
 from marketdesk.web.registry import desk_page
+from marketdesk.web.screener_holdings import user_holding_cells
 from marketdesk.web.tearsheet import (
     ExplainDialog,
     TearsheetPanel,
@@ -54,6 +56,14 @@ LOOSEN_SUGGESTIONS = 3
 ROWS_PER_PAGE = 50
 IMPORT_HINT = "Verdicts need fundamentals too: `marketdesk data import fundamentals FILE…`."
 
+# Shown only while the user holds a listed name, narrow, its header on two lines; while it shows, the table's
+# padding and the company names give up the width it takes (the pro table had none to spare).
+HELD_COLUMN = column("held", "Your holdings", order="da") | {"headerStyle": "white-space: normal; max-width: 5rem"}
+HOLDING_CLASS = "desk-holding"
+HOLDING_CSS = f"""
+.desk-screen-table.{HOLDING_CLASS} th, .desk-screen-table.{HOLDING_CLASS} td {{ padding-left: 5px; padding-right: 5px; }}
+.desk-screen-table.{HOLDING_CLASS} .desk-name {{ max-width: 6.5rem; }}
+"""
 PRO_COLUMNS = [
     column("symbol", "Ticker"),
     column("price", "Price", right=True, order="da"),
@@ -64,12 +74,14 @@ PRO_COLUMNS = [
     column("dip_pct", "52W", right=True, order="da"),
     column("mos", "DCF", right=True, order="da"),
     column("flag_count", "Flags", order="da"),
+    HELD_COLUMN,
     column("menu", "⋯", sortable=False),
 ]
 NEWBIE_COLUMNS = [
     column("symbol", "Ticker"),
     column("price", "Price", right=True, order="da"),
     column("verdict_rank", "Verdict", order="da"),
+    HELD_COLUMN,
     column("why", "Why?", sortable=False),
 ]
 HEADER_TIPS = {
@@ -81,6 +93,7 @@ HEADER_TIPS = {
     "mos": "DCF margin of safety: how far the price is below the discounted-cash-flow value",
     "flag_count": "Warnings: value trap, high leverage, falling earnings …",
     "why": "The main reason, in one sentence; click for the full explanation",
+    "held": "What you own of it: its weight in your portfolio and your unrealized P&L (blank: you do not hold it)",
 }
 
 _TICKER_CELL = """
@@ -114,6 +127,9 @@ PRO_ROW = (
   <q-td key="flag_count" :props="props" class="desk-flags">
     <span v-for="flag in (props.row.flags ? props.row.flags.split('|') : [])" :key="flag" class="desk-flag">{{ flag }}</span>
   </q-td>
+  <q-td v-if="props.colsMap.held" key="held" :props="props" class="desk-held" data-field="held"
+        style="white-space: normal; max-width: 6rem; font-size: 0.72rem; line-height: 1.2"
+        >{{ props.row.held_text }}</q-td>
   <q-td key="menu" :props="props" auto-width>
     <q-btn flat round dense size="sm" icon="more_horiz" @click.stop :aria-label="'Actions for ' + props.row.symbol"
            :data-testid="'row-menu-' + props.row.symbol">
@@ -145,6 +161,9 @@ NEWBIE_ROW = (
 """
     + _TICKER_CELL
     + """
+  <q-td v-if="props.colsMap.held" key="held" :props="props" class="desk-held" data-field="held"
+        style="white-space: normal; max-width: 6rem; font-size: 0.72rem; line-height: 1.2"
+        >{{ props.row.held_text }}</q-td>
   <q-td key="why" :props="props" class="desk-why">
     <span>{{ props.row.why }}</span>
     <q-btn flat dense no-caps size="sm" color="primary" label="Explain" class="q-ml-xs" data-testid="why-more"
@@ -295,6 +314,8 @@ def table_row(row: Mapping[str, Any]) -> dict[str, Any]:
         "flags": "|".join(flags),
         "flag_count": len(flags),
         "why": why_sentence(row),
+        "held": None,
+        "held_text": "",
     }
 
 
@@ -317,12 +338,14 @@ class Fetched:
     page: ScreenPage
     rows: list[dict[str, Any]]
     loosen: list[tuple[str, int, Screen]]
+    holdings: dict[str, dict[str, Any]]  # the "Your holdings" cells by symbol
 
 
 class ScreenerPage:
     def __init__(self, desk: Desk) -> None:
         self.desk = desk
         self.owner_id = web_identity().owner_id  # `watchlist:NAME` is this user's list
+        self.user = web_identity().user  # whose holdings the "Your holdings" column shows
         self.screen = Screen()
         self.mode = str(app.storage.user.get(MODE_KEY, "pro"))
         self.mode = self.mode if self.mode in MODES else "pro"
@@ -333,6 +356,7 @@ class ScreenerPage:
 
     async def build(self, open_symbol: str | None) -> None:
         ui.context.slot.parent.classes(remove="max-w-6xl")  # three panes want the window's width
+        ui.add_css(HOLDING_CSS)
         with ui.row().classes("w-full items-center gap-3"):
             with ui.column().classes("gap-0"):
                 ui.label("Screener").classes("text-2xl font-semibold")
@@ -559,7 +583,7 @@ class ScreenerPage:
         self.screen = candidate
         self._sync_controls()
         self._summary(fetched.page)
-        self.rows = [table_row(row) for row in fetched.rows]
+        self.rows = [table_row(row) | fetched.holdings.get(row["symbol"], {}) for row in fetched.rows]
         self.banner.clear()
         self.empty.clear()
         if fetched.page.message and self.rows:
@@ -580,7 +604,7 @@ class ScreenerPage:
                     break
                 rows.extend(more.rows)
             loosen = [] if rows else await self._loosening(session, screen)
-        return Fetched(page, rows, loosen)
+        return Fetched(page, rows, loosen, await user_holding_cells(self.desk, self.user))
 
     async def _screen(self, session: AsyncSession, screen: Screen, *, limit: int, offset: int = 0) -> ScreenPage:
         return await self.desk.screener.screen(
@@ -624,6 +648,13 @@ class ScreenerPage:
         active, idle = (self.pro_table, self.newbie_table) if pro else (self.newbie_table, self.pro_table)
         idle.set_visibility(False)
         idle.update_rows([])
+        holding = any(row.get("held_text") for row in self.rows)
+        names = [c["name"] for c in (PRO_COLUMNS if pro else NEWBIE_COLUMNS) if holding or c["name"] != "held"]
+        active.props[":visible-columns"] = json.dumps(names)
+        if holding:
+            active.classes(add=HOLDING_CLASS)
+        else:
+            active.classes(remove=HOLDING_CLASS)
         active.update_rows(self.rows)
         active.set_visibility(bool(self.rows))
 

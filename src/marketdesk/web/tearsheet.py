@@ -2,7 +2,8 @@
 monitor share with it: verdict chips, the score colour scale, DCF refusals in words, and "add to watchlist".
 
 The panel shows what `desk.screener.research` returns: the verdict, score, flags, the plain explanation and the
-DCF, then the seven sections (core metrics, valuation context, decision framework, risk breakdown, threshold
+DCF, then the position size the sizing service recommends for the user's first paper account (docs/sizing.md),
+then the seven sections (core metrics, valuation context, decision framework, risk breakdown, threshold
 sensitivity, peers, events). It computes nothing itself.
 """
 
@@ -17,6 +18,7 @@ from nicegui import app, ui
 from marketdesk.desk import Desk
 from marketdesk.errors import MarketdeskError
 from marketdesk.marketdata.service import DEFAULT_WATCHLIST
+from marketdesk.portfolio.sizing_service import PositionSize
 from marketdesk.screener.catalog import METRICS
 from marketdesk.screener.config import PRESETS
 from marketdesk.screener.gates import format_value
@@ -24,6 +26,7 @@ from marketdesk.web import format as fmt
 from marketdesk.web.home import WATCHLIST_KEY
 from marketdesk.web.identity import refuse_viewer, web_identity
 from marketdesk.web.layout import symbol_path
+from marketdesk.web.trade_support import SizingBox
 
 PANEL_WIDTH_PX = 420
 SECTIONS: tuple[tuple[str, str], ...] = (
@@ -236,11 +239,20 @@ class TearsheetPanel:
                     self._title_bar(symbol, None)
                     ui.label(exc.one_line()).classes("text-negative").props("data-testid=tearsheet-error")
             return
+        sized, sizing_problem = await self._size(symbol)
         if self.symbol != symbol:
             return  # the user has asked for another name meanwhile
         self.body.clear()
         with self.body:
-            self._render(sheet)
+            self._render(sheet, sized, sizing_problem)
+
+    async def _size(self, symbol: str) -> tuple[PositionSize | None, str | None]:
+        """The recommended size of a new position for the page's user (a notional $10,000 without an account)."""
+        try:
+            async with self.desk.db.session() as session:
+                return await self.desk.sizing.size(session, web_identity().user, symbol), None
+        except MarketdeskError as exc:
+            return None, exc.one_line()
 
     # ---- drawing ------------------------------------------------------------------------------------------
 
@@ -255,7 +267,9 @@ class TearsheetPanel:
                 'flat round dense data-testid=tearsheet-close aria-label="Close the tearsheet"'
             )
 
-    def _render(self, sheet: dict[str, Any]) -> None:
+    def _render(
+        self, sheet: dict[str, Any], sized: PositionSize | None = None, sizing_problem: str | None = None
+    ) -> None:
         symbol = str(sheet["symbol"])
         self._title_bar(symbol, sheet.get("name"))
         with ui.row().classes("items-center gap-2"):
@@ -275,6 +289,11 @@ class TearsheetPanel:
                     ui.label(flag).classes("desk-flag")
         ui.label(str(sheet.get("plain") or "")).classes("desk-plain text-sm").props("data-testid=tearsheet-plain")
         _dcf_box(sheet.get("dcf") or {})
+        sizing = SizingBox("tearsheet-sizing", link_trade=web_identity().can_write, reasons_open=True)
+        if sized is not None:
+            sizing.show(sized)
+        elif sizing_problem is not None:
+            sizing.problem(sizing_problem)
         sections = sheet.get("sections") or {}
         drawers = {
             "core_metrics": _core_metrics,

@@ -11,6 +11,10 @@ calls REST and the CLI make). The page listens on the user's private `orders` bu
 switch and live confirmations) and reads the account again when an event arrives; the browser never polls.
 Viewers see the account, the blotter, the positions and the compliance widget, but no ticket, no cancel, no kill
 switch and no live confirmation, and every write handler re-reads the user and refuses anyone who may not trade.
+
+A trade link, `/trade?symbol=SYM&side=buy|sell&qty=N` (the rebalancing advisor and the tearsheet make them), fills
+the ticket of the account picked, shows its recommended size and runs the preview (risk and compliance verdicts); it
+never submits. A link that cannot be read says why above the account and leaves the ticket empty.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from nicegui.events import ValueChangeEventArguments
 
 from marketdesk.accounts.roles import CurrentUser
 from marketdesk.desk import Desk
-from marketdesk.errors import MarketdeskError
+from marketdesk.errors import MarketdeskError, NotFound, Rejected
 from marketdesk.trading.activity import trade_date
 from marketdesk.trading.service import OrderView
 from marketdesk.web.forms import Problem
@@ -37,11 +41,13 @@ from marketdesk.web.trade_tables import BlotterPanel, CompliancePanel, Positions
 from marketdesk.web.trade_text import (
     POLICIES,
     VENUES,
+    Prefill,
     account_label,
     event_message,
     live_badge,
     money,
     open_button_text,
+    read_link,
     state_badge,
     venue_options,
 )
@@ -61,6 +67,7 @@ async def trade_page(desk: Desk) -> None:
         return
     page = TradePage(desk, identity.user, can_write=identity.can_write)
     await page.build()
+    await page.follow_link(ui.context.client.request.query_params.multi_items())
 
 
 def _guest_notice() -> None:
@@ -89,6 +96,7 @@ class TradePage:
         return next((a for a in self.accounts if a["id"] == self.account_id), None)
 
     async def build(self) -> None:
+        self.link_problem = Problem("trade-link-error")
         self.empty = ui.column().classes("w-full")
         self.content = ui.column().classes("w-full gap-4")
         await self._load_accounts(str(app.storage.user.get(ACCOUNT_KEY, "")))
@@ -119,6 +127,31 @@ class TradePage:
     def _set_picker(self) -> None:
         if self.panels is not None:
             self.panels.picker.set_options({a["id"]: account_label(a) for a in self.accounts}, value=self.account_id)
+
+    async def follow_link(self, params: list[tuple[str, str]]) -> None:
+        """Fill the ticket from a trade link's query and preview it; say why when the link cannot be used."""
+        try:
+            link = read_link(params)
+            if link is None:
+                return
+            await self._check_link(link)
+        except Rejected as exc:
+            self.link_problem.show(exc.one_line())
+            return
+        if self.panels is not None and self.panels.ticket is not None:
+            await self.panels.ticket.prefill(link)
+
+    async def _check_link(self, link: Prefill) -> None:
+        try:
+            async with self.desk.db.session() as session:
+                await self.desk.market.symbol(session, link.symbol)
+        except NotFound as exc:  # an unknown symbol is refused by name
+            raise Rejected(f"this trade link cannot fill the ticket: {exc.message}", hint=exc.hint) from None
+        if not self.can_write:
+            raise Rejected("viewers cannot trade, so this trade link fills no ticket", hint="Ask an admin for the trader role.")  # fmt: skip
+        if self.account_id is None:
+            order = " ".join(part for part in (link.side, link.qty, link.symbol) if part)
+            raise Rejected(f"open an account first: the trade link's order ({order}) needs one", hint="Then follow the link again.")  # fmt: skip
 
     # ---- reading the account ---------------------------------------------------------------------------
 
@@ -161,6 +194,7 @@ class TradePage:
         panels.compliance.show(compliance, trade_date(self.desk.clock.now()), compliance_problem)
         if panels.ticket is not None and self.account is not None:
             panels.ticket.set_account(self.account)
+            await panels.ticket.resize()  # a fill or another account changes what a new position may take
 
     async def on_events(self, events: list[dict[str, Any]]) -> None:
         """Events pushed on the user's `orders` channel: tell what happened to an order, then read the account

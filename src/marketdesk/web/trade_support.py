@@ -1,5 +1,6 @@
 """What the trade page's panels share: the user's order events pushed to the page, the check a handler makes
-before it trades, and a confirmation dialog whose buttons say what they do.
+before it trades, a confirmation dialog whose buttons say what they do, and the recommended position size (which
+the tearsheet shows too).
 
 `LiveOrders` subscribes to the user's private `orders` bus channel (`private_channel("orders", user_id)`, where
 the order service publishes every order event) once the browser's websocket is up, and hands each burst of
@@ -21,9 +22,11 @@ from marketdesk.accounts.roles import CurrentUser
 from marketdesk.desk import Desk
 from marketdesk.errors import MarketdeskError
 from marketdesk.logs import get_logger
+from marketdesk.portfolio.sizing_service import PositionSize
 from marketdesk.realtime.channels import private_channel
 from marketdesk.telemetry import REGISTRY
 from marketdesk.web.forms import acting_user
+from marketdesk.web.trade_text import size_shares, stars, trade_link
 
 log = get_logger(__name__)
 OrderEvents = Callable[[list[dict[str, Any]]], Awaitable[None]]
@@ -116,3 +119,103 @@ class Confirm:
         self.keep.set_text(keep)
         self.action.props(f"color={'negative' if danger else 'primary'}")
         return bool(await self.dialog)
+
+
+class SizingBox:
+    """A recommended position size (docs/sizing.md): its stars, the range in percent and dollars, the shares, the
+    safe choice highlighted, whose money it sizes and every rule that moved it. Create it inside a page.
+
+    `on_use_safe(shares)` adds a "Use safe size" button (the ticket); `link_trade` adds a link to the ticket filled
+    with the safe size (the tearsheet). Test ids start with `test_id`: `-headline`, `-safe`, `-stars`, `-reason`…
+    """
+
+    def __init__(
+        self,
+        test_id: str,
+        *,
+        on_use_safe: Callable[[int], None] | None = None,
+        link_trade: bool = False,
+        reasons_open: bool = False,
+    ) -> None:
+        self.test_id = test_id
+        self.on_use_safe = on_use_safe
+        self.link_trade = link_trade
+        self.reasons_open = reasons_open
+        self.box = ui.column().classes("w-full gap-1 desk-box").props(f"data-testid={test_id}")
+        self.box.set_visibility(False)
+
+    def clear(self) -> None:
+        self.box.clear()
+        self.box.set_visibility(False)
+
+    def loading(self) -> None:
+        self._fresh("loading")
+        with self.box, ui.row().classes("items-center gap-2"):
+            ui.spinner(size="sm")
+            ui.label("Working out a position size…").classes("text-sm text-grey-7")
+
+    def problem(self, text: str) -> None:
+        self._fresh("error")
+        with self.box:
+            self._title()
+            ui.label(f"No recommendation: {text}").classes("text-sm desk-error").props(
+                f"data-testid={self.test_id}-error"
+            )
+
+    def show(self, sized: PositionSize) -> None:
+        r = sized.recommendation
+        self._fresh("ready")
+        self.box.props(f"data-stars={r.stars} data-symbol={r.symbol}")
+        with self.box:
+            with ui.row().classes("w-full items-center no-wrap gap-2"):
+                self._title()
+                ui.space()
+                ui.label(stars(r.stars)).classes("text-amber-8 text-lg tracking-widest").props(
+                    f'data-testid={self.test_id}-stars data-stars={r.stars} aria-label="{r.stars} of 5 stars"'
+                ).tooltip(f"Opportunity: {r.stars} of 5 stars")
+            ui.label(r.headline).classes("text-base font-semibold desk-num").props(
+                f"data-testid={self.test_id}-headline"
+            )
+            ui.label(size_shares(r)).classes("text-xs text-grey-7").props(f"data-testid={self.test_id}-shares")
+            with (
+                ui.row()
+                .classes("w-full items-center no-wrap gap-2 rounded-borders px-3 py-2 bg-green-1 text-green-10")
+                .style("border-left: 4px solid var(--q-positive)")
+                .props(f"data-testid={self.test_id}-safe-box")
+            ):
+                ui.icon("verified_user", size="20px")
+                ui.label(r.safe_text).classes("font-semibold desk-num").props(
+                    f"data-testid={self.test_id}-safe data-shares={r.safe_shares} data-dollars={r.safe_dollars}"
+                )
+                ui.space()
+                if self.on_use_safe is not None and r.safe_shares > 0:
+                    ui.button("Use safe size", icon="input", on_click=lambda: self._use_safe(r.safe_shares)).props(
+                        f"dense unelevated no-caps color=positive data-testid={self.test_id}-use-safe"
+                    )
+                if self.link_trade and r.safe_shares > 0:
+                    ui.link("Trade it", trade_link(r.symbol, "buy", r.safe_shares)).classes("text-sm").props(
+                        f"data-testid={self.test_id}-trade"
+                    )
+            ui.label(f"Sizes a new buy for {sized.basis.text}.").classes("text-xs text-grey-7").props(
+                f"data-testid={self.test_id}-basis data-basis={sized.basis.kind}"
+            )
+            with (
+                ui.expansion("Why this size", value=self.reasons_open).props("dense").classes("w-full"),
+                ui.column().classes("w-full gap-1"),
+            ):
+                for reason in r.reasons:
+                    ui.label(reason.text).classes("text-xs").props(
+                        f"data-testid={self.test_id}-reason data-factor={reason.factor} data-effect={reason.effect}"
+                    )
+
+    def _use_safe(self, shares: int) -> None:
+        if self.on_use_safe is not None:
+            self.on_use_safe(shares)
+
+    def _fresh(self, state: str) -> None:
+        self.box.clear()
+        self.box.props(f"data-state={state}")
+        self.box.set_visibility(True)
+
+    def _title(self) -> None:
+        ui.label("Position size").classes("text-xs uppercase tracking-wide text-grey-7")

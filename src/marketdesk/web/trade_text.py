@@ -1,18 +1,21 @@
 """How the trade page reads its ticket and words what the desk answers: the ticket read into a `SubmitOrder`, the
-preview's verdicts, order statuses and results, the account's state and the compliance widget. Pure: no I/O and
-no clock (the page passes `today`)."""
+preview's verdicts, order statuses and results, the account's state and the compliance widget, a trade link
+(`/trade?symbol=…&side=…&qty=…`) read into a prefilled ticket, and a position size in words. Pure: no I/O and no
+clock (the page passes `today`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from marketdesk.errors import Rejected
 from marketdesk.marketdata.service import normalize_symbol
+from marketdesk.portfolio.sizing import Recommendation, shares_text
 from marketdesk.trading.activity import Side
 from marketdesk.trading.orders import Bracket, OrderStatus, OrderType, SubmitOrder, TimeInForce
 from marketdesk.trading.paper import CAPABILITIES as PAPER_CAPABILITIES
@@ -488,3 +491,89 @@ def _cash_rows(status: Mapping[str, Any], today: date) -> tuple[tuple[Row, ...],
         "settles, is a good-faith violation."
     )
     return tuple(rows), note
+
+
+# ---- trade links ------------------------------------------------------------------------------------------------
+
+TRADE_PATH = "/trade"
+LINK_PARAMETERS = ("symbol", "side", "qty")
+
+
+@dataclass(frozen=True, slots=True)
+class Prefill:
+    """What a trade link puts on the ticket; `qty` is "" when the link gives none (then nothing is previewed)."""
+
+    symbol: str
+    side: str
+    qty: str
+
+
+def trade_link(symbol: str, side: str = Side.BUY.value, qty: Decimal | int | None = None) -> str:
+    """The trade page with its ticket filled in and previewed (never submitted).
+
+    >>> trade_link("AAPL", "buy", 12)
+    '/trade?symbol=AAPL&side=buy&qty=12'
+    """
+    params = {"symbol": symbol, "side": side}
+    if qty is not None:
+        params["qty"] = f"{Decimal(qty).normalize():f}"
+    return f"{TRADE_PATH}?{urlencode(params)}"
+
+
+def read_link(params: Iterable[tuple[str, str]]) -> Prefill | None:
+    """Read a trade link's query (`symbol`, `side` buy or sell, `qty`) into a prefill; None for a bare /trade.
+
+    Unknown or repeated parameters, a bad symbol, side or quantity are refused, naming every problem.
+    """
+    pairs = list(params)
+    if not pairs:
+        return None
+    problems: list[str] = []
+    names = [name for name, _ in pairs]
+    unknown = sorted({name for name in names if name not in LINK_PARAMETERS})
+    if unknown:
+        problems.append(f"unknown parameter {', '.join(unknown)} (a trade link takes symbol, side and qty)")
+    repeated = sorted({name for name in names if names.count(name) > 1 and name in LINK_PARAMETERS})
+    if repeated:
+        problems.append(f"{', '.join(repeated)} given more than once")
+    given = dict(pairs)
+    symbol = ""
+    text = given.get("symbol", "").strip()
+    if not text:
+        problems.append("the link names no symbol (add symbol=AAPL)")
+    else:
+        try:
+            symbol = normalize_symbol(text)
+        except Rejected as exc:
+            problems.append(exc.message)
+    side = given.get("side", Side.BUY.value).strip().lower()
+    if side not in SIDES:
+        problems.append(f"side must be buy or sell, not {given.get('side', '')!r}")
+    qty = given.get("qty", "").strip()
+    if "qty" in given:
+        amount("quantity", qty, problems, required=True)
+    if problems:
+        raise Rejected(f"this trade link cannot fill the ticket: {'; '.join(problems)}")
+    return Prefill(symbol, side, qty)
+
+
+# ---- position size ------------------------------------------------------------------------------------------------
+
+
+def stars(count: int) -> str:
+    """`★★★☆☆` for 3 of 5."""
+    count = min(5, max(0, count))
+    return "★" * count + "☆" * (5 - count)
+
+
+def size_shares(recommendation: Recommendation) -> str:
+    """The range in shares at the last price: `20–40 shares at $100.00`, or `nothing to buy`."""
+    r = recommendation
+    if r.high_shares <= 0:
+        return "nothing to buy" if r.high_dollars <= 0 else f"less than one share at {money(r.price)}"
+    count = (
+        shares_text(r.high_shares)
+        if r.low_shares == r.high_shares
+        else f"{r.low_shares:,}–{shares_text(r.high_shares)}"
+    )
+    return f"{count} at {money(r.price)}"

@@ -5,6 +5,10 @@ check that ran, the compliance verdict), then Submit.
 Submit places exactly the order that was previewed: it is offered only once the current ticket has a preview,
 any change to the ticket takes that preview away, and the preview's client order id goes with the order, so a
 second click cannot place it twice. Both calls go through the order service, as REST and the CLI do.
+
+Once a symbol is looked up, the ticket shows the recommended size of a new position in it for the ticket's account
+(the sizing service, as `GET /api/v1/sizing` answers it), with "Use safe size" to put the safe choice's shares in
+the quantity. A trade link (`/trade?symbol=…&side=…&qty=…`) fills the ticket and previews it; it never submits.
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ from marketdesk.errors import MarketdeskError
 from marketdesk.trading.orders import SubmitOrder
 from marketdesk.web import format as fmt
 from marketdesk.web.forms import Problem
+from marketdesk.web.identity import web_identity
 from marketdesk.web.layout import WRITE_CLASS
-from marketdesk.web.trade_support import acting_trader
+from marketdesk.web.trade_support import SizingBox, acting_trader
 from marketdesk.web.trade_text import (
     LIVE_BADGE,
     ORDER_TYPES,
     SIDES,
+    Prefill,
     PreviewText,
     Ticket,
     preview_text,
@@ -53,6 +59,8 @@ class TicketPanel:
         self.on_placed = on_placed
         self.account: dict[str, Any] | None = None
         self.previewed: SubmitOrder | None = None
+        self.sizings = 0  # the latest sizing wins when look-ups overlap
+        self.sized_symbol: str | None = None  # the symbol the size box is about
         with ui.card().classes(f"w-full gap-3 {WRITE_CLASS}").props("flat bordered data-testid=ticket-section"):
             with ui.column().classes("gap-0"):
                 ui.label("Ticket").classes("text-lg font-semibold")
@@ -99,6 +107,7 @@ class TicketPanel:
                 .props(f"{FIELD_PROPS} inputmode=decimal data-testid=ticket-qty")
                 .classes("w-32")
             )
+        self.sizing = SizingBox("ticket-sizing", on_use_safe=self.use_safe)
         with ui.row().classes("w-full items-center gap-3"):
             self.order_type = ui.toggle(ORDER_TYPES, value="market", on_change=self._type_changed).props(
                 "no-caps data-testid=ticket-type"
@@ -148,6 +157,7 @@ class TicketPanel:
         if changed:
             self._forget_preview()
             self.result.set_visibility(False)
+            self.sizing.clear()  # the size depends on the account's equity and holdings: `resize` works it out again
 
     def _type_changed(self) -> None:
         self._show_price_fields()
@@ -192,14 +202,58 @@ class TicketPanel:
         text = str(self.symbol.value or "").strip()
         if not text:
             self.last.set_text("")
+            self.sized_symbol = None
+            self.sizing.clear()
             return
         try:
             quote = await self.desk.market.quote(text)
         except MarketdeskError as exc:
             self.last.set_text(exc.one_line())
+            self.sized_symbol = None
+            self.sizing.clear()
             return
         self.last.set_text(f"Last trade {fmt.price(quote.last)}" + (" (stale)" if quote.stale else ""))
         self.last.props(f"data-last={quote.last}")
+        await self._size(text)
+
+    async def resize(self) -> None:
+        """Work the size out again (the account's equity or holdings changed, or another account was picked),
+        keeping the old one in view until the new one is ready."""
+        if self.sized_symbol is not None:
+            await self._size(self.sized_symbol, quiet=True)
+
+    async def _size(self, symbol: str, *, quiet: bool = False) -> None:
+        """Show the recommended size of a new position in `symbol` for the ticket's account."""
+        self.sized_symbol = symbol
+        if self.account is None:
+            self.sizing.clear()
+            return
+        self.sizings += 1
+        read, account_id = self.sizings, str(self.account["id"])
+        if not quiet:
+            self.sizing.loading()
+        try:
+            async with self.desk.db.session() as session:
+                sized = await self.desk.sizing.size(session, web_identity().user, symbol, account_id=account_id)
+        except MarketdeskError as exc:
+            if read == self.sizings:
+                self.sizing.problem(exc.one_line())
+            return
+        if read == self.sizings:
+            self.sizing.show(sized)
+
+    def use_safe(self, shares: int) -> None:
+        """Put the safe choice's shares in the quantity (the preview goes, as with any change)."""
+        self.qty.set_value(str(shares))
+
+    async def prefill(self, link: Prefill) -> None:
+        """Fill the ticket from a trade link, size it and, with a quantity, preview it. It never submits."""
+        self.symbol.set_value(link.symbol)
+        self.side.set_value(link.side)
+        self.qty.set_value(link.qty)
+        await self.look_up()
+        if link.qty:
+            await self.preview()
 
     async def preview(self) -> None:
         self.problem.clear()

@@ -140,6 +140,7 @@ def snapshot(client: TestClient, owner: Owner) -> tuple[object, ...]:
         client.get("/api/v1/decisions", headers=headers).json(),
         client.get(f"/api/v1/portfolios/{owner.portfolio_id}", headers=headers).json(),
         client.get(f"/api/v1/portfolios/{owner.portfolio_id}/transactions", headers=headers).json(),
+        client.get(f"/api/v1/portfolios/{owner.portfolio_id}/targets", headers=headers).json(),
         thesis.json(),
         call.json(),
         client.get("/api/v1/journal/trades", headers=headers).json(),
@@ -196,6 +197,7 @@ def attack(client: TestClient, owner: Owner, intruder: SignedIn) -> None:
             f"/api/v1/accounts/{account}/live", json={"confirmation": LIVE_CONFIRMATION_PHRASE}, headers=headers
         ),
         client.post(f"/api/v1/accounts/{account}/reconcile", headers=headers),
+        client.post(f"/api/v1/accounts/{account}/corporate-actions", headers=headers),
     ]
     for response in trading_writes:
         assert response.status_code in writes_refused, (response.request.url, response.text)
@@ -233,7 +235,8 @@ def attack(client: TestClient, owner: Owner, intruder: SignedIn) -> None:
     portfolio, txn = owner.portfolio_id, owner.portfolio_transaction_id
     for path in (f"/api/v1/portfolios/{portfolio}", f"/api/v1/portfolios/{portfolio}/transactions",
                  f"/api/v1/portfolios/{portfolio}/valuation", f"/api/v1/portfolios/{portfolio}/snapshots",
-                 f"/api/v1/portfolios/{portfolio}/returns"):  # fmt: skip
+                 f"/api/v1/portfolios/{portfolio}/returns", f"/api/v1/portfolios/{portfolio}/targets",
+                 f"/api/v1/portfolios/{portfolio}/allocation", f"/api/v1/portfolios/{portfolio}/rebalance"):  # fmt: skip
         assert client.get(path, headers=headers).status_code == 404, path
     assert portfolio not in str(client.get("/api/v1/portfolios", headers=headers).json())
     statement = {"file": ("s.csv", b"date,symbol,side,qty,price\n2025-01-03,AAA,buy,1,1\n", "text/csv")}
@@ -243,11 +246,28 @@ def attack(client: TestClient, owner: Owner, intruder: SignedIn) -> None:
         client.delete(f"/api/v1/portfolios/{portfolio}/transactions/{txn}", headers=headers),
         client.post(f"/api/v1/portfolios/{portfolio}/import", files=statement, headers=headers),
         client.post(f"/api/v1/portfolios/{portfolio}/snapshots", headers=headers),
+        client.put(f"/api/v1/portfolios/{portfolio}/targets", json={"symbol": {"AAA": 10}}, headers=headers),
+        client.delete(f"/api/v1/portfolios/{portfolio}/targets", headers=headers),
         client.delete(f"/api/v1/portfolios/{portfolio}", params={"confirm": portfolio}, headers=headers),
         client.post("/api/v1/portfolios", json={"name": "Borrowed", "account_id": account}, headers=headers),
     ]  # fmt: skip
     for response in portfolio_writes:
         assert response.status_code in writes_refused, (response.request.url, response.text)
+
+    # the comparison names the owner's portfolio: not found, alone or beside the intruder's own portfolios
+    for path in ("/api/v1/analytics/compare", "/api/v1/analytics/compare.csv"):
+        alone = client.get(path, params={"portfolio_id": portfolio}, headers=headers)
+        assert alone.status_code == 404, (path, alone.text)
+        mine = [p["id"] for p in client.get("/api/v1/portfolios", headers=headers).json()]
+        beside = client.get(path, params={"portfolio_id": [*mine, portfolio]}, headers=headers)
+        assert beside.status_code == 404, (path, beside.text)
+
+    # sizing against the owner's account or portfolio: not found, like one that does not exist (the symbol itself
+    # sizes, against the intruder's own money)
+    assert client.get("/api/v1/sizing", params={"symbol": "DDD"}, headers=headers).status_code == 200
+    for key, theirs in (("account_id", account), ("portfolio_id", portfolio)):
+        sizing = client.get("/api/v1/sizing", params={"symbol": "DDD", key: theirs}, headers=headers)
+        assert sizing.status_code == 404, (key, sizing.text)
 
     # the same names used by the intruder act on the intruder's own data
     own = client.post("/api/v1/watchlists", json={"name": name, "symbols": ["CCC"]}, headers=headers)
@@ -324,6 +344,7 @@ OPERATIONS = {
     "PATCH /api/v1/accounts/{account_id}/compliance": "owned",
     "GET /api/v1/accounts/{account_id}/reconciliation": "owned",
     "POST /api/v1/accounts/{account_id}/reconcile": "owned",
+    "POST /api/v1/accounts/{account_id}/corporate-actions": "owned",
     "GET /api/v1/decisions": "owned",
     "POST /api/v1/decisions": "owned",
     "GET /api/v1/decisions/stats": "owned",
@@ -356,6 +377,14 @@ OPERATIONS = {
     "GET /api/v1/portfolios/{portfolio_id}/snapshots": "owned",
     "POST /api/v1/portfolios/{portfolio_id}/snapshots": "owned",
     "GET /api/v1/portfolios/{portfolio_id}/returns": "owned",
+    "GET /api/v1/portfolios/{portfolio_id}/targets": "owned",
+    "PUT /api/v1/portfolios/{portfolio_id}/targets": "owned",
+    "DELETE /api/v1/portfolios/{portfolio_id}/targets": "owned",
+    "GET /api/v1/portfolios/{portfolio_id}/allocation": "owned",
+    "GET /api/v1/portfolios/{portfolio_id}/rebalance": "owned",
+    "GET /api/v1/analytics/compare": "owned",
+    "GET /api/v1/analytics/compare.csv": "owned",
+    "GET /api/v1/sizing": "owned",  # may name another user's account or portfolio (attacked)
     "GET /healthz": "public",
     "GET /readyz": "public",
     "GET /metrics": "public",
