@@ -65,6 +65,7 @@ from marketdesk.middleware import GlobalRateLimit, RefuseNul, RequestSizeLimit, 
 from marketdesk.portfolio.endpoints import router as portfolio_router
 from marketdesk.portfolio.sizing_endpoints import router as sizing_router
 from marketdesk.realtime.endpoints import router as realtime_router
+from marketdesk.scheduler import Scheduler, daily_jobs
 from marketdesk.screener.endpoints import router as screener_router
 from marketdesk.telemetry import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
 from marketdesk.trading.endpoints import router as trading_router
@@ -96,7 +97,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not the_desk.started:
             await the_desk.start()
+        scheduler = Scheduler(the_desk.clock, daily_jobs(the_desk))  # the serving desk's end-of-day jobs
+        app.state.scheduler = scheduler
+        scheduler.start()
         yield
+        await scheduler.stop()
         await the_desk.stop()
 
     app = FastAPI(

@@ -39,6 +39,21 @@ class PortfolioRepository:
         query = select(Portfolio).where(Portfolio.owner_id == owner_id).order_by(Portfolio.created_at, Portfolio.id)
         return list(await self.session.scalars(query))
 
+    async def stale_portfolios(self, day: date) -> list[Portfolio]:
+        """Every user's portfolios without a snapshot of `day` or later (the scheduler's daily refresh)."""
+        latest = (
+            select(PortfolioSnapshot.portfolio_id, func.max(PortfolioSnapshot.day).label("last"))
+            .group_by(PortfolioSnapshot.portfolio_id)
+            .subquery()
+        )
+        query = (
+            select(Portfolio)
+            .outerjoin(latest, latest.c.portfolio_id == Portfolio.id)
+            .where((latest.c.last.is_(None)) | (latest.c.last < day))
+            .order_by(Portfolio.created_at, Portfolio.id)
+        )
+        return list(await self.session.scalars(query))
+
     async def owner_of(self, portfolio_id: str) -> str | None:
         """Who owns a portfolio (None: no such portfolio); for the WebSocket's `portfolio:ID` channel."""
         return await self.session.scalar(select(Portfolio.owner_id).where(Portfolio.id == portfolio_id))

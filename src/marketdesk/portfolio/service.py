@@ -396,6 +396,14 @@ class PortfolioService:
         classes = await classify(session, [*held, *targeted])
         return Book(day, view, positions(history.ledger, valuation, classes, prices, targeted), valuation.cash)
 
+    async def refresh_snapshots(self, session: AsyncSession) -> int:
+        """Extend every user's daily snapshots to today (the scheduler's end-of-day job): each portfolio without
+        one for today is rebuilt from its transactions and the price history. Returns how many were rebuilt."""
+        stale = await PortfolioRepository(session).stale_portfolios(self.today())
+        for portfolio in stale:
+            await self._rebuild(session, portfolio)
+        return len(stale)
+
     def today(self) -> date:
         """Today on the exchange's calendar (New York)."""
         return self.clock.now().astimezone(NEW_YORK).date()

@@ -4,7 +4,7 @@ written, snapshots recomputed to the same rows, refusals with reasons, and owner
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -246,3 +246,40 @@ async def test_the_service_and_the_engine_agree_on_the_daily_values(
     assert [float(s.value) for s in stored] == pytest.approx([engine[str(s.day)] for s in stored], abs=0.005)
     assert all(s.computed_at.tzinfo is not None for s in stored)
     assert stored[0].computed_at == datetime(2026, 11, 20, 15, tzinfo=UTC)
+
+
+async def test_the_daily_refresh_extends_every_users_snapshots_to_today(database: Database) -> None:
+    clock = SimClock(datetime(2024, 6, 3, 21, 0, tzinfo=UTC))  # Monday 17:00 New York, after the close
+    async with database.session() as session:
+        for user_id in ("alice", "bob"):
+            session.add(User(id=user_id, email=f"{user_id}@example.com", password_hash="!",  # noqa: S106 - never signs in
+                             role="trader", created_at=clock.now(), password_changed_at=clock.now()))  # fmt: skip
+    service = PortfolioService(clock, StoredCloses())
+    monday = date(2024, 6, 3)
+    ids = {}
+    async with database.session() as session:
+        for user_id in ("alice", "bob"):
+            portfolio = await service.create(session, person(user_id), "Daily")
+            ids[user_id] = portfolio.id
+            await service.add(
+                session, person(user_id), portfolio.id, Transaction(monday, Kind.DEPOSIT, amount=D(10_000))
+            )
+            await service.add(
+                session, person(user_id), portfolio.id,
+                Transaction(monday, Kind.BUY, symbol="AAPL", qty=D(10), price=D("195.90")),
+            )  # fmt: skip
+    async with database.session() as session:
+        assert await service.refresh_snapshots(session) == 0  # written when the trades were: nothing is stale
+
+    clock.advance(timedelta(days=3))  # Thursday after the close: three new closes
+    async with database.session() as session:
+        assert await service.refresh_snapshots(session) == 2
+    async with database.session() as session:
+        assert await service.refresh_snapshots(session) == 0  # once a day is enough
+        for user_id in ("alice", "bob"):
+            rows = await service.snapshots(session, person(user_id), ids[user_id])
+            last = rows[-1]
+            # 2024-06-06 is business day 112 of the walk: AAPL closes at 185.0 + 0.1 × 112 = 196.20;
+            # cash 10,000 − 10 × 195.90 = 8,041.00; value 8,041.00 + 10 × 196.20 = 10,003.00
+            assert [r.day for r in rows] == [monday, date(2024, 6, 4), date(2024, 6, 5), date(2024, 6, 6)]
+            assert (last.cash, last.positions_value, last.value) == (D("8041.00"), D("1962.00"), D("10003.00"))
