@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -114,6 +115,11 @@ class Desk:
             # build today's screener snapshot now, so the first screen and the regime light are instant
             async with self.db.session() as session:
                 await self.screener.snapshot(session)
+        # What start-up built (the simulated market, the snapshot, the modules) lives as long as the desk. Left
+        # to the garbage collector, each full collection walks all of it: a quarter of a million objects, about
+        # 170 ms in which no order moves (bench/bench_order_path.py). Frozen, collections see only what is new.
+        gc.collect()
+        gc.freeze()
 
     async def _load_simulated_market(self, say: StartupStep) -> None:
         sim = self.sim
@@ -166,6 +172,7 @@ class Desk:
         self.paper_feed.start()
 
     async def stop(self) -> None:
+        gc.unfreeze()  # what start-up froze is collectable again once the desk is gone
         await self.paper_feed.stop()
         await self.corporate_actions.stop()
         await self.quotes.stop()
