@@ -9,7 +9,6 @@ simulated market is always open and ticks every 0.5 s, so a market order fills w
 from __future__ import annotations
 
 import re
-import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +21,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
+
+from support.browser_users import new_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -84,18 +85,12 @@ def make_trader(api: httpx.Client, desk_url: str) -> Iterator[Callable[[], Trade
     clients: list[httpx.Client] = []
 
     def make() -> Trader:
-        email = f"journal.{secrets.token_hex(4)}@example.com"
-        created = api.post("/api/v1/admin/users", json={"email": email, "password": PASSWORD, "role": "trader"})
-        assert created.status_code == 201, created.text
-        signed_in = httpx.post(f"{desk_url}/api/v1/auth/login", json={"email": email, "password": PASSWORD}, timeout=10)
-        assert signed_in.status_code == 200, signed_in.text
-        client = httpx.Client(
-            base_url=desk_url, headers={"Authorization": f"Bearer {signed_in.json()['access_token']}"}, timeout=10.0
-        )
+        user = new_user(api, desk_url, "journal", PASSWORD)
+        email, client = user.email, user.client
         clients.append(client)
         opened = client.post("/api/v1/accounts", json={"name": "Paper"})
         assert opened.status_code == 201, opened.text
-        return Trader(email, str(created.json()["id"]), str(opened.json()["id"]), client)
+        return Trader(email, user.id, str(opened.json()["id"]), client)
 
     yield make
     for client in clients:

@@ -9,7 +9,6 @@ page shows is compared with what the API answers for the same portfolio."""
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -19,6 +18,8 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
+
+from support.browser_users import new_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -69,13 +70,9 @@ def make_trader(api: httpx.Client, desk_url: str) -> Iterator[Callable[..., Trad
     clients: list[httpx.Client] = []
 
     def make(holdings: dict[str, int] | None = None) -> Trader:
-        email = f"dashboard.{secrets.token_hex(4)}@example.com"
-        created = api.post("/api/v1/admin/users", json={"email": email, "password": PASSWORD, "role": "trader"})
-        assert created.status_code == 201, created.text
-        signed_in = httpx.post(f"{desk_url}/api/v1/auth/login", json={"email": email, "password": PASSWORD}, timeout=10)
-        client = httpx.Client(
-            base_url=desk_url, headers={"Authorization": f"Bearer {signed_in.json()['access_token']}"}, timeout=30.0
-        )
+        user = new_user(api, desk_url, "dashboard", PASSWORD)
+        email, client = user.email, user.client
+        client.timeout = httpx.Timeout(30.0)  # a portfolio's first valuation reads the whole price history
         clients.append(client)
         pid = client.post("/api/v1/portfolios", json={"name": "Dashboard"}).json()["id"]
         bodies = [{"kind": "deposit", "date": days_ago(70), "amount": "30000"}]

@@ -19,6 +19,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from support.browser_users import new_user
+
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 PASSWORD = "copper meadow lantern 17"  # noqa: S105 (throwaway accounts of the test desk)
@@ -71,14 +73,8 @@ def make_investor(api: httpx.Client, desk_url: str) -> Iterator[Callable[[], Inv
     clients: list[httpx.Client] = []
 
     def make() -> Investor:
-        email = f"investor.{secrets.token_hex(4)}@example.com"
-        created = api.post("/api/v1/admin/users", json={"email": email, "password": PASSWORD, "role": "trader"})
-        assert created.status_code == 201, created.text
-        signed_in = httpx.post(f"{desk_url}/api/v1/auth/login", json={"email": email, "password": PASSWORD}, timeout=10)
-        assert signed_in.status_code == 200, signed_in.text
-        client = httpx.Client(
-            base_url=desk_url, headers={"Authorization": f"Bearer {signed_in.json()['access_token']}"}, timeout=10.0
-        )
+        user = new_user(api, desk_url, "investor", PASSWORD)
+        email, client = user.email, user.client
         clients.append(client)
         symbol = an_equity(api)
         opened = client.post("/api/v1/portfolios", json={"name": "Long term"})
@@ -90,7 +86,7 @@ def make_investor(api: httpx.Client, desk_url: str) -> Iterator[Callable[[], Inv
         ):
             recorded = client.post(f"/api/v1/portfolios/{portfolio_id}/transactions", json=body)
             assert recorded.status_code == 201, recorded.text
-        return Investor(email, str(created.json()["id"]), portfolio_id, symbol, client)
+        return Investor(email, user.id, portfolio_id, symbol, client)
 
     yield make
     for client in clients:

@@ -23,6 +23,8 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, Request, expect
 
+from support.browser_users import new_user
+
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 PASSWORD = "amber quarry lantern 61"  # noqa: S105 (throwaway accounts of the test desk)
@@ -73,18 +75,12 @@ def make_trader(api: httpx.Client, desk_url: str) -> Iterator[Callable[..., Trad
     clients: list[httpx.Client] = []
 
     def make(*, kind: str = "margin", policy: str = "auto") -> Trader:
-        email = f"trader.{secrets.token_hex(4)}@example.com"
-        created = api.post("/api/v1/admin/users", json={"email": email, "password": PASSWORD, "role": "trader"})
-        assert created.status_code == 201, created.text
-        signed_in = httpx.post(f"{desk_url}/api/v1/auth/login", json={"email": email, "password": PASSWORD}, timeout=10)
-        assert signed_in.status_code == 200, signed_in.text
-        client = httpx.Client(
-            base_url=desk_url, headers={"Authorization": f"Bearer {signed_in.json()['access_token']}"}, timeout=10.0
-        )
+        user = new_user(api, desk_url, "trader", PASSWORD)
+        email, client = user.email, user.client
         clients.append(client)
         opened = client.post("/api/v1/accounts", json={"name": "Paper", "kind": kind, "policy": policy})
         assert opened.status_code == 201, opened.text
-        return Trader(email, str(created.json()["id"]), str(opened.json()["id"]), client)
+        return Trader(email, user.id, str(opened.json()["id"]), client)
 
     yield make
     for client in clients:
@@ -113,6 +109,14 @@ def submit(page: Page, outcome: str) -> str:
     result = page.get_by_test_id("ticket-result")
     expect(result).to_have_attribute("data-outcome", outcome)
     return result.inner_text()
+
+
+def not_now(page: Page, symbol: str) -> None:
+    """The ticket asks why a new position was opened: answer "Not now" (nothing is written)."""
+    expect(page.get_by_test_id("ticket-result")).to_have_attribute("data-thesis", "asked")
+    expect(page.get_by_test_id("thesis-prompt-question")).to_have_text(f"Why are you buying {symbol}?")
+    page.get_by_test_id("thesis-prompt-later").click()
+    expect(page.get_by_test_id("thesis-prompt-question")).to_be_hidden()
 
 
 def choose(page: Page, group: str, label: str) -> None:
@@ -191,6 +195,8 @@ def test_a_trader_opens_a_paper_account_previews_a_market_buy_and_watches_it_fil
 
     text = submit(page, "placed")
     assert re.match(rf"(Accepted|Filled): BUY {qty} {symbol} at market \(day\)", text), text
+    not_now(page, symbol)
+    assert api.get("/api/v1/journal/theses").json() == []
     row = order_rows(page).first
     # the fill is pushed to the open page: no reload, no polling
     expect(row).to_have_attribute("data-status", "filled", timeout=FILL_TIMEOUT_MS)
@@ -237,6 +243,7 @@ def test_an_order_worth_over_10_percent_of_equity_is_denied_with_its_reason(
 
     text = submit(page, "refused")
     assert re.match(rf"Rejected: BUY {qty} {symbol} at market \(day\)\. Would make {symbol} .* of equity", text), text
+    expect(page.get_by_test_id("ticket-result")).to_have_attribute("data-thesis", "not-asked")  # nothing opened
     row = order_rows(page).first
     expect(row).to_have_attribute("data-status", "rejected")
     expect(row.locator("[data-field=reason]")).to_contain_text(f"would make {symbol}")
@@ -267,6 +274,7 @@ def test_a_resting_limit_order_is_cancelled_only_after_confirmation(
     )
     text = submit(page, "placed")
     assert text.startswith(f"Accepted: BUY 2 {symbol} limit {limit:,.2f} (gtc)"), text
+    not_now(page, symbol)
 
     row = order_rows(page).first
     expect(row).to_have_attribute("data-status", "accepted")

@@ -14,7 +14,9 @@ config's canonical JSON (`ScoringConfig.to_dict()`: the merged rules, preset and
 hash tells apart two configs that share a version: another preset, another regime, or an edit nobody bumped.
 
 Every call takes a session (the caller's unit of work commits) and acts on the signed-in user's decisions only;
-another user's answer 404 like ones that do not exist. Logging needs a role that may write.
+another user's answer 404 like ones that do not exist. Logging needs a role that may write. The one exception is
+`record_placed_order`, the hook REST and the web desk call once an order is placed: the order's own unit of work
+has committed by then, so the hook opens one of its own (the caller passes `desk.db.session`) and never raises.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -59,6 +62,7 @@ SIDES = ("buy", "sell")
 SIGNAL_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,39}$")
 MAX_SIGNALS = 8
 DEFAULT_UNIVERSE = "all"
+ACTED_PAGE = 50  # rows read at a time when looking for today's acted-on decision
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,17 @@ class OrderLike(Protocol):
     def side(self) -> str: ...
     @property
     def tag(self) -> str | None: ...
+
+
+class PlacedOrder(OrderLike, Protocol):
+    """An order as the order service answered its placing (`trading.service.OrderView`): with its status."""
+
+    @property
+    def status(self) -> str: ...
+
+
+UnitOfWork = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+"""Opens a unit of work that commits when it ends (`desk.db.session`)."""
 
 
 @dataclass(frozen=True)
@@ -245,6 +260,8 @@ class DecisionService:
         self.verdicts = verdicts
         self.closes = closes
         self.horizons = tuple(sorted(horizons))
+        # one placed-order hook at a time per (user, symbol, side, day), so two orders in the same instant log once
+        self._acting: dict[tuple[str, str, str, date], _Turn] = {}
 
     def today(self, now: datetime | None = None) -> date:
         return (now or self.clock.now()).astimezone(NEW_YORK).date()
@@ -305,6 +322,66 @@ class DecisionService:
         except Rejected as error:  # NotFound is a Rejected too
             log.info("order not in the decision log", order_id=order.id, symbol=order.symbol, why=error.one_line())
             return None
+
+    async def log_order_once(
+        self, session: AsyncSession, user: CurrentUser, order: OrderLike, *, preset: str | None = None
+    ) -> DecisionView | None:
+        """Log an order as acted on (`log_order`) unless this user's log already holds an acted-on decision on the
+        same symbol and side today (New York): a second order the same day adds nothing. Returns None when nothing
+        was written: logged already, or no verdict to log."""
+        symbol = normalize_symbol(order.symbol)
+        if await self.acted_today(session, user, symbol, order.side):
+            return None
+        return await self.log_order(session, user, order, preset=preset)
+
+    async def acted_today(self, session: AsyncSession, user: CurrentUser, symbol: str, side: str) -> bool:
+        """Whether the user's log holds an acted-on decision on `symbol` and `side` decided today (New York)."""
+        today = self.today()
+        repo = DecisionRepository(session)
+        offset = 0
+        while True:  # newest first: stop at the first decision of an earlier day
+            rows = await repo.decisions(owner_id=user.id, symbol=symbol, limit=ACTED_PAGE, offset=offset)
+            for row in rows:
+                day = row.decided_at.astimezone(NEW_YORK).date()
+                if day < today:
+                    return False
+                if day == today and row.action == "acted" and row.side == side:
+                    return True
+            if len(rows) < ACTED_PAGE:
+                return False
+            offset += ACTED_PAGE
+
+    async def record_placed_order(
+        self, unit_of_work: UnitOfWork, user: CurrentUser, order: PlacedOrder
+    ) -> DecisionView | None:
+        """The trade path's hook, called by REST and the web desk once an order is placed: log it as acted on, at
+        most once per user, symbol, side and New York day, in a unit of work of its own. A denied order is no
+        decision, and a symbol with no verdict is skipped. Never raises: a failure is logged as a warning, and
+        the order stands as placed. Returns the decision written, or None."""
+        if order.status == "rejected":
+            return None
+        try:
+            key = (user.id, normalize_symbol(order.symbol), order.side, self.today())
+            async with self._turn(key), unit_of_work() as session:
+                return await self.log_order_once(session, user, order)
+        except Exception as error:  # the order is placed whatever happens here: say so, and move on
+            log.warning(
+                "a placed order could not be logged as a decision",
+                order_id=order.id, symbol=order.symbol, side=order.side, error=repr(error),
+            )  # fmt: skip
+            return None
+
+    @asynccontextmanager
+    async def _turn(self, key: tuple[str, str, str, date]) -> AsyncIterator[None]:
+        turn = self._acting.setdefault(key, _Turn())
+        turn.waiting += 1
+        try:
+            async with turn.lock:
+                yield
+        finally:
+            turn.waiting -= 1
+            if turn.waiting == 0:
+                del self._acting[key]
 
     # ---- reading -------------------------------------------------------------------------------------
 
@@ -412,6 +489,14 @@ class DecisionService:
                 rows.extend(_outcome_row(decision.id, o, measured_at) for o in found.values())
         await repo.add_outcomes(rows)
         return MeasureReport(len(due), len(rows), waiting)
+
+
+class _Turn:
+    """A lock and how many hooks hold or wait for it (the entry goes when the last one is done)."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.waiting = 0
 
 
 def _measure(closes: UniverseArrays, decision: Decision, benchmark: str, horizons: Sequence[int]) -> dict[int, Outcome]:

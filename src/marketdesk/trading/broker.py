@@ -6,14 +6,24 @@ the vendor's wire format at its edge and maps it explicitly into these values; m
 
 Idempotency: `submit` with a `client_order_id` the broker already knows returns that order, never a second one,
 and `order(client_order_id=…)` finds an order by it — that is how in-flight orders are resolved after a crash.
+
+Exchanges: an adapter notes each request it makes of its venue for an order (`submit`, `cancel`, `replace`, the
+lookups) and the venue's answer as a `BrokerExchange` (`note_exchange`), in the venue's own format (Alpaca's JSON,
+the paper broker's values as data) and never with a secret. The caller collects them around its calls
+(`with collect_exchanges() as exchanges: await broker.submit(order)`) and records them in the audit log. The
+collector lives in a context variable, so concurrent calls on one adapter (each in its own task) never see each
+other's exchanges; a worker thread the adapter starts (`asyncio.to_thread`) inherits it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from marketdesk.trading.activity import Side
 from marketdesk.trading.orders import OrderStatus, OrderType, SubmitOrder, TimeInForce
@@ -92,6 +102,63 @@ class BrokerAccount:
     currency: str = "USD"
     settled_cash: Decimal | None = None  # cash accounts
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerExchange:
+    """One request an adapter made of its venue and the venue's answer, as the venue has them.
+
+    `operation` is the port method that made it (`submit`, `cancel`, `replace`, `order`, `orders`); `request` what
+    was sent (Alpaca: method, path, query or JSON body; never a header, so never a key) and `response` what came
+    back (Alpaca: its JSON as received, in its own field names; None for an empty answer or a failure that
+    brought none). `error` is the failure in one line, None when the call succeeded. `venue` names where it went
+    (`paper`, `alpaca-paper`, `alpaca-live`).
+    """
+
+    operation: str
+    request: dict[str, Any]
+    response: Any
+    error: str | None
+    venue: str
+
+    def to_detail(self) -> dict[str, Any]:
+        """The exchange as an audit entry's detail."""
+        return {
+            "operation": self.operation,
+            "venue": self.venue,
+            "request": self.request,
+            "response": self.response,
+            "error": self.error,
+        }
+
+
+_collector: ContextVar[list[BrokerExchange] | None] = ContextVar("marketdesk_broker_exchanges", default=None)
+
+
+@contextmanager
+def collect_exchanges() -> Iterator[list[BrokerExchange]]:
+    """Collect the exchanges the broker calls inside the block make, in order (a list that fills as they run).
+
+    Blocks nest: an inner block collects its own calls, not the outer block's.
+    """
+    collected: list[BrokerExchange] = []
+    token = _collector.set(collected)
+    try:
+        yield collected
+    finally:
+        _collector.reset(token)
+
+
+def collecting() -> bool:
+    """Whether a caller collects exchanges here (an adapter may skip building one nobody keeps)."""
+    return _collector.get() is not None
+
+
+def note_exchange(exchange: BrokerExchange) -> None:
+    """Hand an exchange to the caller collecting them (`collect_exchanges`); without one it is dropped."""
+    collected = _collector.get()
+    if collected is not None:
+        collected.append(exchange)
 
 
 @runtime_checkable

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Response
 
 from marketdesk.deps import CurrentUserDep, DeskDep, TraderDep, refusals
 from marketdesk.kit.jsonutil import to_jsonable
@@ -36,12 +36,18 @@ STATUS_PATTERN = "^(open|new|accepted|partially_filled|filled|canceled|rejected|
 
 
 @router.post("/orders", response_model=OrderOut, status_code=201, responses=refusals(403, 404, 422))
-async def submit_order(body: OrderCreate, user: TraderDep, desk: DeskDep, response: Response) -> OrderOut:
+async def submit_order(
+    body: OrderCreate, user: TraderDep, desk: DeskDep, response: Response, background: BackgroundTasks
+) -> OrderOut:
     """Place an order through the risk engine and compliance. A denial still answers 201 with the order in
-    status `rejected` and the reason; the same `client_order_id` again returns the first order (200)."""
+    status `rejected` and the reason; the same `client_order_id` again returns the first order (200). A placed
+    order is logged as an acted-on decision once the answer is sent (once a day per symbol and side; never for a
+    name without a verdict); the answer does not wait for the log, nor depend on it."""
     view = await desk.orders.submit(user, body.command())
     if view.preview is None:  # an existing order returned for a repeated client_order_id
         response.status_code = 200
+    else:
+        background.add_task(desk.decisions.record_placed_order, desk.db.session, user, view)
     return OrderOut.of(view)
 
 

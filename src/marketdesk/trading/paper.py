@@ -31,6 +31,11 @@ shrinks the partner by as much and a complete exit, a cancel or an expiry ends i
 the stop-loss fills first. Canceling an entry that has not filled leaves no exits. Legs show in their parent's
 `BrokerOrder.legs` and on their own in `order()`, `orders()` and the fills.
 
+Exchanges: `submit`, `cancel`, `replace`, `order` and `positions` note each call for the audit trail
+(`broker.note_exchange`):
+the request as data (the `SubmitOrder`, or the ids and prices asked for) and the answer as data (the
+`BrokerOrder`), or the refusal in one line.
+
 Consistency: each state change (a submission, a cancel, the fills of one price, an expiry, a close's mark, a
 corporate action) is written in one transaction, and the in-memory state moves only once it has committed. One
 `PaperBroker` per account and process: two processes on the same account would not see each other's changes.
@@ -40,18 +45,29 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from marketdesk.clock import Clock
 from marketdesk.db import Database
-from marketdesk.errors import ConfigError, NotFound, Rejected, Unsupported
+from marketdesk.errors import ConfigError, MarketdeskError, NotFound, Rejected, Unsupported
 from marketdesk.kit.ids import new_id
+from marketdesk.kit.jsonutil import to_jsonable
 from marketdesk.kit.timeutil import ensure_utc
 from marketdesk.trading.activity import OrderIntent, Side, trade_date
-from marketdesk.trading.broker import BrokerAccount, BrokerCapabilities, BrokerFill, BrokerOrder, BrokerPosition
+from marketdesk.trading.broker import (
+    BrokerAccount,
+    BrokerCapabilities,
+    BrokerExchange,
+    BrokerFill,
+    BrokerOrder,
+    BrokerPosition,
+    collecting,
+    note_exchange,
+)
 from marketdesk.trading.margin import MarginRates
 from marketdesk.trading.matching import Bar, FillModel, MarketEvent, Tick, WorkingOrder, expire_if_due, match
 from marketdesk.trading.orders import Bracket, OrderClass, OrderStatus, SubmitOrder, TimeInForce, exit_price_problems
@@ -65,6 +81,8 @@ from marketdesk.trading.paper_state import (
     Stage,
 )
 from marketdesk.trading.paper_store import PaperStore
+
+T = TypeVar("T")
 
 ZERO = Decimal(0)
 CAPABILITIES = BrokerCapabilities(fractional=True, short=True, extended_hours=True, brackets=True)
@@ -111,6 +129,9 @@ class PaperBroker:
 
     async def submit(self, order: SubmitOrder) -> BrokerOrder:
         """Place `order`; the same `client_order_id` again returns the existing order (not a second one)."""
+        return await self._noted("submit", lambda: to_jsonable(order), self._submit(order))
+
+    async def _submit(self, order: SubmitOrder) -> BrokerOrder:
         async with self._lock:
             await self._ensure_loaded()
             existing = self.store.by_client.get(order.client_order_id)
@@ -138,6 +159,10 @@ class PaperBroker:
 
     async def cancel(self, broker_order_id: str) -> BrokerOrder:
         """Cancel a working order; a final one is returned as it is (it may have filled first)."""
+        request = {"broker_order_id": broker_order_id}
+        return await self._noted("cancel", lambda: request, self._cancel(broker_order_id))
+
+    async def _cancel(self, broker_order_id: str) -> BrokerOrder:
         async with self._lock:
             await self._ensure_loaded()
             now = self.clock.now()
@@ -161,6 +186,18 @@ class PaperBroker:
         stop_price: Decimal | None = None,
     ) -> BrokerOrder:
         """Change a working order's quantity or prices in place (same ids); the answer is the changed order."""
+        request = {"broker_order_id": broker_order_id, "qty": qty, "limit_price": limit_price, "stop_price": stop_price}
+        changed = self._replace(broker_order_id, qty=qty, limit_price=limit_price, stop_price=stop_price)
+        return await self._noted("replace", lambda: to_jsonable(request), changed)
+
+    async def _replace(
+        self,
+        broker_order_id: str,
+        *,
+        qty: Decimal | None,
+        limit_price: Decimal | None,
+        stop_price: Decimal | None,
+    ) -> BrokerOrder:
         async with self._lock:
             await self._ensure_loaded()
             now = self.clock.now()
@@ -201,6 +238,10 @@ class PaperBroker:
             return self.links.report(changed)
 
     async def order(self, *, client_order_id: str) -> BrokerOrder | None:
+        request = {"client_order_id": client_order_id}
+        return await self._noted("order", lambda: request, self._order(client_order_id))
+
+    async def _order(self, client_order_id: str) -> BrokerOrder | None:
         async with self._lock:
             await self._ensure_loaded()
             await self._catch_up(self.clock.now())
@@ -224,6 +265,9 @@ class PaperBroker:
             return [f for f in self.store.fills if f.time >= since]
 
     async def positions(self) -> list[BrokerPosition]:
+        return await self._noted("positions", dict, self._positions())
+
+    async def _positions(self) -> list[BrokerPosition]:
         async with self._lock:
             await self._ensure_loaded()
             return [
@@ -254,6 +298,20 @@ class PaperBroker:
                     "marked_session": self.store.mark.session.isoformat(),
                 },
             )
+
+    async def _noted(self, operation: str, request: Callable[[], dict[str, Any]], call: Awaitable[T]) -> T:
+        """Await `call` and note it as an exchange (when a caller collects them): the request and the answer as
+        data, or the refusal."""
+        if not collecting():
+            return await call
+        try:
+            answer = await call
+        except Exception as exc:
+            error = exc.one_line() if isinstance(exc, MarketdeskError) else type(exc).__name__
+            note_exchange(BrokerExchange(operation, request(), None, error, self.name))
+            raise
+        note_exchange(BrokerExchange(operation, request(), to_jsonable(answer), None, self.name))
+        return answer
 
     # prices ---------------------------------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from marketdesk.audit.service import AuditService
 from marketdesk.clock import Clock
 from marketdesk.db import Database
 from marketdesk.errors import MarketdeskError, NotFound
-from marketdesk.trading.broker import Broker, BrokerFill
+from marketdesk.trading.broker import Broker, BrokerFill, collect_exchanges
 from marketdesk.trading.models import ReconciliationFinding, TradingAccount
 from marketdesk.trading.repository import PositionRow, TradingRepository
 from marketdesk.trading.service import BrokerFor, OrderService, command_of
@@ -61,12 +61,15 @@ class Reconciler:
             return 0
         broker = await self.broker_for(account)
         for order_id, command in commands:
-            known = await broker.order(client_order_id=command.client_order_id)
+            with collect_exchanges() as asked:  # the lookups are audited with what they found
+                known = await broker.order(client_order_id=command.client_order_id)
+                if known is not None:
+                    fills = [f for f in await broker.fills() if f.client_order_id == command.client_order_id]
             if known is None:  # a refusal or an unreachable broker is recorded as at submission, not raised
+                await self.orders.record_exchanges(account, order_id, asked)
                 await self.orders.resend(account, broker, order_id, command)
                 continue
-            fills = [f for f in await broker.fills() if f.client_order_id == command.client_order_id]
-            await self.orders.apply_update(account, known, fills)
+            await self.orders.apply_update(account, known, fills, exchanges=asked)
         return len(commands)
 
     async def sync(self, account: TradingAccount) -> int:
@@ -100,7 +103,9 @@ class Reconciler:
         """Compare positions with the broker's, correct the desk's books, and return what differed."""
         broker: Broker = await self.broker_for(account)
         await self.sync(account)
-        theirs = {p.symbol: p for p in await broker.positions()}
+        with collect_exchanges() as asked:
+            theirs = {p.symbol: p for p in await broker.positions()}
+        await self.orders.record_exchanges(account, account.id, asked)
         now = self.clock.now()
         findings: list[Finding] = []
         async with self.db.session() as session:

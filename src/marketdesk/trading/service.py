@@ -3,6 +3,10 @@
     submit ─► idempotency (client_order_id) ─► RiskEngine ─► Compliance ─► outbox row ─► Broker ─► record
 
 - Every decision is an `order_events` row with the inputs it saw, and an audit-log entry.
+- Every request to the broker for an order (submit, cancel, replace, lookups) and its answer is a
+  `broker.exchange` audit entry (target: the order), written in the unit of work that records the outcome (the
+  acceptance, the cancel, the replacement, the refusal); a call that fails with nothing else to record has its
+  exchanges recorded on their own.
 - **Outbox:** the order is committed in status `new` *before* the broker is called. If the process dies in
   between, `recover()` asks the broker for that `client_order_id` at start-up: found → recorded; never
   received → submitted again under the same id (the broker deduplicates). Nothing is lost or placed twice.
@@ -20,6 +24,7 @@ commit between deciding and calling the broker.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -27,19 +32,19 @@ from dataclasses import dataclass, field
 from dataclasses import replace as dataclass_replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketdesk.accounts.roles import CurrentUser
-from marketdesk.audit.service import AuditService
+from marketdesk.audit.service import SECRET_KEY_NAMES, AuditService
 from marketdesk.clock import Clock
 from marketdesk.db import Database
 from marketdesk.errors import MarketdeskError, NotFound, Rejected, Temporary
 from marketdesk.kit.jsonutil import to_jsonable
 from marketdesk.trading import compliance, risk
 from marketdesk.trading.activity import Execution, OrderIntent, SessionCalendar, Side, trade_date
-from marketdesk.trading.broker import Broker, BrokerFill, BrokerOrder
+from marketdesk.trading.broker import Broker, BrokerExchange, BrokerFill, BrokerOrder, collect_exchanges
 from marketdesk.trading.models import TradingAccount
 from marketdesk.trading.orders import (
     Bracket,
@@ -54,6 +59,8 @@ from marketdesk.trading.orders import (
 from marketdesk.trading.positions import Position
 from marketdesk.trading.repository import OrderRow, PositionRow, TradingRepository
 from marketdesk.trading.settings import compliance_from_json, risk_from_json
+
+T = TypeVar("T")
 
 THROTTLE_WINDOW = timedelta(seconds=60)
 COMPLIANCE_LOOKBACK = timedelta(days=10)  # covers 5 sessions across any holiday run
@@ -241,38 +248,45 @@ class OrderService:
         if order_id in self._cancel_after_send:
             self._cancel_after_send.discard(order_id)
             if OrderStatus(view.status).working and view.broker_order_id is not None:
-                update = await broker.cancel(view.broker_order_id)
-                return await self.apply_update(account, update, [], actor=actor)
+                broker_order_id = view.broker_order_id
+                update, exchanges = await self._exchanged(
+                    account, order_id, actor, lambda: broker.cancel(broker_order_id)
+                )
+                return await self.apply_update(account, update, [], actor=actor, exchanges=exchanges)
         return view
 
     async def _send_once(
         self, account: TradingAccount, broker: Broker, order_id: str, order: SubmitOrder, actor: str | None
     ) -> OrderView:
-        try:
-            placed = await broker.submit(order)
-        except Temporary as exc:
-            # the broker may or may not have it: the row stays `new` and recovery asks by client_order_id
-            async with self.db.session() as session:
-                repo = TradingRepository(session)
-                record = await self._stored(repo, order_id, account)
-                unreachable = _event(
-                    record, "broker_unreachable", record.status, self.clock.now(), detail=exc.one_line()
-                )
-                await repo.add_events([unreachable])
-                return OrderView.of(record)
-        except MarketdeskError as exc:
-            async with self.db.session() as session:
-                repo = TradingRepository(session)
-                record = await self._stored(repo, order_id, account)
-                await self._move(repo, record, OrderStatus.REJECTED, f"the broker refused it: {exc.one_line()}")
-                await repo.save_order(record)
-                await self.audit.record(
-                    session, "order.broker_rejected", actor_id=actor, target=record.id, detail={"error": exc.one_line()}
-                )
-                view = OrderView.of(record)
-            await self._publish(account.owner_id, "rejected", view)
-            return view
-        return await self.apply_update(account, placed, [], actor=actor)
+        with collect_exchanges() as exchanges:
+            try:
+                placed = await broker.submit(order)
+            except Temporary as exc:
+                # the broker may or may not have it: the row stays `new` and recovery asks by client_order_id
+                async with self.db.session() as session:
+                    repo = TradingRepository(session)
+                    record = await self._stored(repo, order_id, account)
+                    unreachable = _event(
+                        record, "broker_unreachable", record.status, self.clock.now(), detail=exc.one_line()
+                    )
+                    await repo.add_events([unreachable])
+                    await self._record_exchanges(session, record.id, exchanges, actor)
+                    return OrderView.of(record)
+            except MarketdeskError as exc:
+                async with self.db.session() as session:
+                    repo = TradingRepository(session)
+                    record = await self._stored(repo, order_id, account)
+                    await self._move(repo, record, OrderStatus.REJECTED, f"the broker refused it: {exc.one_line()}")
+                    await repo.save_order(record)
+                    await self.audit.record(
+                        session, "order.broker_rejected", actor_id=actor, target=record.id,
+                        detail={"error": exc.one_line()},
+                    )  # fmt: skip
+                    await self._record_exchanges(session, record.id, exchanges, actor)
+                    view = OrderView.of(record)
+                await self._publish(account.owner_id, "rejected", view)
+                return view
+        return await self.apply_update(account, placed, [], actor=actor, exchanges=exchanges)
 
     async def _decide(
         self, repo: TradingRepository, account: TradingAccount, broker: Broker, order: SubmitOrder
@@ -349,27 +363,36 @@ class OrderService:
         if in_flight:
             return view
         broker = await self.broker_for(account)
-        broker_order_id = record.broker_order_id
-        if broker_order_id is None:
-            # not being sent, yet not acknowledged: the broker may have it all the same (it was unreachable
-            # when asked, or the desk stopped in between), so ask it before canceling here
-            known = await broker.order(client_order_id=record.client_order_id)
-            if known is None:
-                return await self._cancel_unsent(user, record.id, account)
-            if known.status.final:
-                return await self.apply_update(account, known, [], actor=user.id)
-            broker_order_id = known.broker_order_id
-        update = await broker.cancel(broker_order_id)
-        return await self.apply_update(account, update, [], actor=user.id)
 
-    async def _cancel_unsent(self, user: CurrentUser, order_id: str, account: TradingAccount) -> OrderView:
-        """Cancel an order the broker never received; recovery never sends a canceled order."""
+        async def ask() -> BrokerOrder | None:
+            """The order at the broker after the cancel request; None when the broker never received it."""
+            broker_order_id = record.broker_order_id
+            if broker_order_id is None:
+                # not being sent, yet not acknowledged: the broker may have it all the same (it was unreachable
+                # when asked, or the desk stopped in between), so ask it before canceling here
+                known = await broker.order(client_order_id=record.client_order_id)
+                if known is None or known.status.final:
+                    return known
+                broker_order_id = known.broker_order_id
+            return await broker.cancel(broker_order_id)
+
+        update, exchanges = await self._exchanged(account, record.id, user.id, ask)
+        if update is None:
+            return await self._cancel_unsent(user, record.id, account, exchanges)
+        return await self.apply_update(account, update, [], actor=user.id, exchanges=exchanges)
+
+    async def _cancel_unsent(
+        self, user: CurrentUser, order_id: str, account: TradingAccount, exchanges: Sequence[BrokerExchange] = ()
+    ) -> OrderView:
+        """Cancel an order the broker never received; recovery never sends a canceled order. `exchanges` are
+        the lookups that found it missing."""
         async with self.db.session() as session:
             repo = TradingRepository(session)
             record = await self._stored(repo, order_id, account)
             if OrderStatus(record.status).working and record.broker_order_id is None:
                 await self._move(repo, record, OrderStatus.CANCELED, "canceled before it reached the broker")
                 await repo.save_order(record)
+            await self._record_exchanges(session, record.id, exchanges, user.id)
             view = OrderView.of(record)
         await self._publish(user.id, view.status, view)
         return view
@@ -406,7 +429,10 @@ class OrderService:
                 detail={"qty": qty, "limit_price": limit_price, "stop_price": stop_price},
             )  # fmt: skip
             broker_order_id = record.broker_order_id
-        update = await broker.replace(broker_order_id, qty=qty, limit_price=limit_price, stop_price=stop_price)
+        update, exchanges = await self._exchanged(
+            account, order_id, user.id,
+            lambda: broker.replace(broker_order_id, qty=qty, limit_price=limit_price, stop_price=stop_price),
+        )  # fmt: skip
         async with self.db.session() as session:
             repo = TradingRepository(session)
             record = await self._order(repo, order_id, user)
@@ -418,6 +444,7 @@ class OrderService:
             await repo.add_events(
                 [_event(record, "replaced", record.status, self.clock.now(), detail=changed.describe())]
             )
+            await self._record_exchanges(session, record.id, exchanges, user.id)
             ours = record.client_order_id
         # a broker may give the replacement its own client order id (Alpaca does): record it under ours
         return await self.apply_update(account, dataclass_replace(update, client_order_id=ours), [], actor=user.id)
@@ -457,13 +484,21 @@ class OrderService:
     # ---- updates from the broker ---------------------------------------------------------------------
 
     async def apply_update(
-        self, account: TradingAccount, update: BrokerOrder, fills: Sequence[BrokerFill], *, actor: str | None = None
+        self,
+        account: TradingAccount,
+        update: BrokerOrder,
+        fills: Sequence[BrokerFill],
+        *,
+        actor: str | None = None,
+        exchanges: Sequence[BrokerExchange] = (),
     ) -> OrderView:
         """Record what the broker says about one of our orders: its status and any new fills (idempotent).
 
         The legs of a bracket or an OCO are recorded too (see the module docstring): those `update.legs` lists,
-        with their fills from `fills`, and an update of a leg the desk has not seen, found by its name."""
-        view = await self._apply(account, update, fills, actor=actor)
+        with their fills from `fills`, and an update of a leg the desk has not seen, found by its name.
+        `exchanges` (the requests that brought `update`, see `broker.collect_exchanges`) are recorded as
+        `broker.exchange` audit entries in the same unit of work as the order's new state."""
+        view = await self._apply(account, update, fills, actor=actor, exchanges=exchanges)
         if update.legs:
             await self._record_legs(account, view, update.legs, fills, actor)
         elif (view.parent_id is not None or view.order_class == OrderClass.OCO) and (fills or update.status.final):
@@ -490,10 +525,13 @@ class OrderService:
         if parent is None:
             return
         broker = await self.broker_for(account)
-        update = await broker.order(client_order_id=parent.client_order_id)
-        if update is None:
+        update, exchanges = await self._exchanged(
+            account, parent_id, actor, lambda: broker.order(client_order_id=parent.client_order_id)
+        )
+        if update is None:  # nothing to record but the lookup itself
+            await self._record_exchanges_alone(account, parent_id, exchanges, actor)
             return
-        view = await self._apply(account, update, [], actor=actor)
+        view = await self._apply(account, update, [], actor=actor, exchanges=exchanges)
         await self._record_legs(account, view, update.legs, [], actor)
 
     async def _adopt_leg(
@@ -537,6 +575,7 @@ class OrderService:
         *,
         actor: str | None,
         parent_id: str | None = None,
+        exchanges: Sequence[BrokerExchange] = (),
     ) -> OrderView:
         async with self.db.session() as session:
             repo = TradingRepository(session)
@@ -545,6 +584,7 @@ class OrderService:
                 record = await self._adopt_leg(session, repo, account, update, actor, parent_id)
             if record is None:
                 raise NotFound(f"no order {update.client_order_id} in account {account.name}")
+            await self._record_exchanges(session, record.id, exchanges, actor)
             now = self.clock.now()
             if record.broker_order_id is None:
                 record.broker_order_id = update.broker_order_id
@@ -651,6 +691,41 @@ class OrderService:
 
     # ---- helpers -------------------------------------------------------------------------------------
 
+    async def _exchanged(
+        self, account: TradingAccount, order_id: str, actor: str | None, call: Callable[[], Awaitable[T]]
+    ) -> tuple[T, list[BrokerExchange]]:
+        """Make a broker call for order `order_id`, collecting its exchanges for the caller to record with the
+        outcome. When the call fails there is no outcome to record them with: they are recorded on their own."""
+        with collect_exchanges() as exchanges:
+            try:
+                return await call(), exchanges
+            except Exception:
+                await self._record_exchanges_alone(account, order_id, exchanges, actor)
+                raise
+
+    async def _record_exchanges(
+        self, session: AsyncSession, order_id: str, exchanges: Sequence[BrokerExchange], actor: str | None
+    ) -> None:
+        for exchange in exchanges:
+            await self.audit.record(
+                session, "broker.exchange", actor_id=actor, target=order_id, detail=exchange_detail(exchange)
+            )
+
+    async def record_exchanges(
+        self, account: TradingAccount, target: str, exchanges: Sequence[BrokerExchange], actor: str | None = None
+    ) -> None:
+        """Record broker exchanges about `target` (an order or the account) in a unit of work of their own:
+        for calls with no outcome on the books to record them with (a lookup that found nothing, a positions
+        read for reconciliation)."""
+        await self._record_exchanges_alone(account, target, exchanges, actor)
+
+    async def _record_exchanges_alone(
+        self, account: TradingAccount, order_id: str, exchanges: Sequence[BrokerExchange], actor: str | None
+    ) -> None:
+        if exchanges:
+            async with self.db.session() as session:
+                await self._record_exchanges(session, order_id, exchanges, actor)
+
     async def _stored(self, repo: TradingRepository, order_id: str, account: TradingAccount) -> OrderRow:
         record = await repo.order(order_id, owner_id=account.owner_id)
         if record is None:  # written by this service moments ago; gone only if the account was deleted
@@ -706,6 +781,51 @@ def _reads_executions(
         held = {s for s, qty in positions.items() if qty != 0}
         return not held | {symbol} <= prices.keys()
     return True
+
+
+def exchange_detail(exchange: BrokerExchange) -> dict[str, Any]:
+    """A broker exchange as the detail of its `broker.exchange` audit entry. A key that names a secret (which the
+    audit log refuses: an adapter never sends one, but a venue could answer with one) is dropped, and the
+    entry lists where under `stripped`."""
+    detail = exchange.to_detail()
+    if not _holds_secret_key(detail):  # the usual case, checked without copying
+        return detail
+    stripped: list[str] = []
+    detail = _without_secrets(detail, "", stripped)
+    detail["stripped"] = stripped
+    return detail
+
+
+@functools.lru_cache(maxsize=4096)
+def _names_secret(key: str) -> bool:
+    return SECRET_KEY_NAMES.search(key) is not None  # venues repeat their field names: each is checked once
+
+
+def _holds_secret_key(value: Any) -> bool:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if _names_secret(str(key)) or _holds_secret_key(inner):
+                return True
+    elif isinstance(value, list | tuple):
+        for inner in value:
+            if _holds_secret_key(inner):
+                return True
+    return False
+
+
+def _without_secrets(value: Any, path: str, stripped: list[str]) -> Any:
+    if isinstance(value, dict):
+        kept = {}
+        for key, inner in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if _names_secret(str(key)):
+                stripped.append(where)
+            else:
+                kept[key] = _without_secrets(inner, where, stripped)
+        return kept
+    if isinstance(value, list | tuple):
+        return [_without_secrets(inner, path, stripped) for inner in value]
+    return value
 
 
 def _exits_after_replace(order: SubmitOrder, limit_price: Decimal | None) -> Bracket | None:

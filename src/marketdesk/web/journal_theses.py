@@ -5,30 +5,27 @@ and the next action you pick. Everything goes through `desk.journal` as the page
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
 from nicegui.events import ValueChangeEventArguments
 
 from marketdesk.errors import MarketdeskError
-from marketdesk.journal.theses import DEFAULT_REVIEW_DAYS, NextAction, ThesisStatus
+from marketdesk.journal.theses import NextAction, ThesisStatus
 from marketdesk.journal.views import CheckinPreview, CheckinView, ThesisView
 from marketdesk.web.forms import Problem
 from marketdesk.web.journal_text import (
     STATUS_COLOURS,
     action_options,
     capital,
-    metric_options,
     reading_rows,
-    reason_options,
     review_text,
     rule_lines,
     status_label,
-    suggested_watch,
     watch_text,
 )
-from marketdesk.web.journal_ui import acting_writer, chip, empty_state
+from marketdesk.web.journal_ui import ThesisFields, acting_writer, chip, empty_state
 from marketdesk.web.layout import WRITE_CLASS, symbol_path
 from marketdesk.web.portfolio_ui import cell, table
 from marketdesk.web.trade_support import notice
@@ -37,8 +34,6 @@ if TYPE_CHECKING:
     from marketdesk.web.journal_page import JournalPage
 
 STATES = {"open": "Open", "closed": "Closed", "all": "All"}
-DIRECTIONS = {"auto": "The screener's better side", "up": "Up ↑", "down": "Down ↓"}
-NO_METRIC = "none"
 
 
 class ThesesPanel:
@@ -132,8 +127,6 @@ class AddThesisDialog:
 
     def __init__(self, panel: ThesesPanel) -> None:
         self.panel = panel
-        desk = panel.page.desk
-        metrics = metric_options()
         with ui.dialog().props("data-testid=thesis-dialog") as self.dialog, ui.card().classes("w-[40rem] gap-3"):
             ui.label("Add a thesis").classes("text-lg font-semibold")
             ui.label(
@@ -141,107 +134,28 @@ class AddThesisDialog:
                 "each check-in compares them with their values then."
             ).classes("text-sm text-grey-7")
             self.symbol = ui.input("Symbol").props("outlined dense data-testid=thesis-symbol").classes("w-40")
-            self.reason = (
-                ui.select(reason_options(), value="quality", label="Reason (one)", on_change=self._suggest)
-                .props("outlined dense options-dense data-testid=thesis-reason")
-                .classes("w-full")
-            )
-            with ui.row().classes("w-full items-start gap-2 no-wrap"):
-                self.metric_1 = (
-                    ui.select(metrics, label="Watch", with_input=True)
-                    .props("outlined dense options-dense data-testid=thesis-metric-1")
-                    .classes("flex-1")
-                )
-                self.direction_1 = (
-                    ui.select(DIRECTIONS, value="auto", label="It should go")
-                    .props("outlined dense data-testid=thesis-direction-1")
-                    .classes("w-56")
-                )
-            with ui.row().classes("w-full items-start gap-2 no-wrap"):
-                self.metric_2 = (
-                    ui.select({NO_METRIC: "No second metric", **metrics}, value=NO_METRIC, label="And watch",
-                              with_input=True)
-                    .props("outlined dense options-dense data-testid=thesis-metric-2")
-                    .classes("flex-1")
-                )  # fmt: skip
-                self.direction_2 = (
-                    ui.select(DIRECTIONS, value="auto", label="It should go")
-                    .props("outlined dense data-testid=thesis-direction-2")
-                    .classes("w-56")
-                )
-            review = desk.journal.today() + timedelta(days=DEFAULT_REVIEW_DAYS)
-            self.review = ui.input(f"Review on (default: in {DEFAULT_REVIEW_DAYS} days)", value=f"{review:%Y-%m-%d}")
-            self.review.props("outlined dense type=date data-testid=thesis-review").classes("w-64")
-            self.note = ui.textarea("Note (optional)").props("outlined dense autogrow data-testid=thesis-note")
-            self.note.classes("w-full")
+            self.fields = ThesisFields(panel.page.desk)
             self.problem = Problem("thesis-form-error")
             with ui.row().classes("w-full justify-end gap-2"):
                 ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps data-testid=thesis-cancel")
                 ui.button("Add thesis", icon="add", on_click=self.submit).props(
                     "unelevated no-caps data-testid=thesis-submit"
                 )
-        self._fill_suggestions("quality")
 
     def open(self) -> None:
         self.problem.clear()
         self.dialog.open()
-
-    def _suggest(self, event: ValueChangeEventArguments[Any]) -> None:
-        if event.value:
-            self._fill_suggestions(str(event.value))
-
-    def _fill_suggestions(self, reason: str) -> None:
-        suggested = suggested_watch(reason)
-        first = suggested[0]
-        self.metric_1.set_value(first[0])
-        self.direction_1.set_value(first[1].value)
-        if len(suggested) > 1:
-            self.metric_2.set_value(suggested[1][0])
-            self.direction_2.set_value(suggested[1][1].value)
-        else:
-            self.metric_2.set_value(NO_METRIC)
-            self.direction_2.set_value("auto")
-
-    def _watch(self) -> list[str]:
-        out = []
-        for metric, direction in ((self.metric_1, self.direction_1), (self.metric_2, self.direction_2)):
-            name = str(metric.value or "")
-            if not name or name == NO_METRIC:
-                continue
-            way = str(direction.value or "auto")
-            out.append(name if way == "auto" else f"{name}:{way}")
-        return out
 
     async def submit(self) -> None:
         symbol = str(self.symbol.value or "").strip()
         if not symbol:
             self.problem.show("enter the symbol the thesis is about, like AAPL")
             return
-        try:
-            review = date.fromisoformat(str(self.review.value or "").strip())
-        except ValueError:
-            self.problem.show("the review date must look like 2026-12-20")
-            return
-        watch = self._watch()
-        if not watch:
-            self.problem.show("pick a metric to watch: the thesis needs one or two")
-            return
-        user = await acting_writer(self.panel.page.desk)
-        if user is None:
-            return
-        try:
-            async with self.panel.page.desk.db.session() as session:
-                added = await self.panel.page.desk.journal.add_thesis(
-                    session, user, symbol, str(self.reason.value), watch, note=str(self.note.value or ""),
-                    review_on=review,
-                )  # fmt: skip
-        except MarketdeskError as exc:
-            self.problem.show(exc.one_line())
+        if await self.fields.write(symbol, self.problem) is None:
             return
         self.dialog.close()
         self.symbol.set_value("")
-        self.note.set_value("")
-        notice(f"Thesis on {added.symbol} written; review on {added.review_on:%Y-%m-%d}.", "positive")
+        self.fields.note.set_value("")
         await self.panel.load()
 
 

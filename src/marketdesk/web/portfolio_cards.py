@@ -1,7 +1,8 @@
 """The portfolio dashboard's cards: allocation against target as bars, the targets form, recommended actions
 (rebalancing trades with a preview link each, verdict changes, due thesis check-ins), the screener's signals on
 the holdings, and their upcoming earnings and ex-dividend dates; and the page's two writing panels, the
-transaction form and the statement import.
+transaction form and the statement import. A buy recorded by hand that opens a position asks why (the journal's
+`ThesisPrompt`), unless a thesis on the symbol is open already.
 
 Each `draw_*` fills a panel from what the portfolio service answered (`PortfolioService.rebalance` gives the
 allocation, the advice and the verdicts in one read); nothing here reads the database. A suggested trade is a
@@ -17,9 +18,11 @@ from typing import Any, Protocol
 from nicegui import ui
 from nicegui.events import UploadEventArguments, ValueChangeEventArguments
 
+from marketdesk.accounts.roles import CurrentUser
 from marketdesk.desk import Desk
 from marketdesk.errors import MarketdeskError
 from marketdesk.journal.views import ThesisView
+from marketdesk.marketdata.service import normalize_symbol
 from marketdesk.portfolio.allocation import (
     ASSET_CLASS,
     CASH,
@@ -36,6 +39,7 @@ from marketdesk.portfolio.rebalance import Trade
 from marketdesk.portfolio.service import ImportReport, TransactionView
 from marketdesk.portfolio.targets import RebalanceView, TargetsView
 from marketdesk.web.forms import Problem
+from marketdesk.web.journal_ui import ThesisPrompt
 from marketdesk.web.layout import WRITE_CLASS, symbol_path
 from marketdesk.web.portfolio_text import (
     EVENT_HORIZON_DAYS,
@@ -354,9 +358,12 @@ def draw_events(body: ui.column, events: Sequence[UpcomingEvent], problem: str) 
 
 
 class WritingPage(Protocol):
-    """What the writing panels need of the page: the desk, and recording or importing into the picked portfolio."""
+    """What the writing panels need of the page: the desk, its user and picked portfolio, and recording or
+    importing into that portfolio."""
 
     desk: Desk
+    user: CurrentUser
+    portfolio_id: str | None
 
     async def record(self, kind: str, day: date, fields: dict[str, str]) -> str | None: ...
 
@@ -364,7 +371,8 @@ class WritingPage(Protocol):
 
 
 class TransactionForm:
-    """Kind, date and the fields that kind needs, and the button that records it."""
+    """Kind, date and the fields that kind needs, and the button that records it; a buy that opens a position
+    then asks for its thesis."""
 
     def __init__(self, page: WritingPage) -> None:
         self.page = page
@@ -387,9 +395,11 @@ class TransactionForm:
                 self.fee = ui.input("Fee").props("outlined dense data-testid=txn-fee").classes("w-24")
                 self.amount = ui.input("Amount").props("outlined dense data-testid=txn-amount").classes("w-32")
             self.problem = Problem("txn-error")
-            ui.button("Record", icon="add", on_click=self.submit).props(
+            self.record = ui.button("Record", icon="add", on_click=self.submit).props(
                 "unelevated no-caps data-testid=txn-record"
-            ).classes(WRITE_CLASS)
+            )
+            self.record.classes(WRITE_CLASS)
+        self.thesis_prompt = ThesisPrompt(page.desk)
         self._show_fields("deposit")
 
     def _kind(self, event: ValueChangeEventArguments[Any]) -> None:
@@ -403,6 +413,7 @@ class TransactionForm:
         self.amount.set_visibility(not trade)
 
     async def submit(self) -> None:
+        self.record.props(remove="data-thesis")
         kind = str(self.kind.value)
         try:
             day = date.fromisoformat(str(self.day.value or "").strip())
@@ -418,11 +429,28 @@ class TransactionForm:
             }
         else:
             fields["amount"] = str(self.amount.value or "")
+        opens = await self._new_position(fields["symbol"]) if kind == "buy" else None
         problem = await self.page.record(kind, day, fields)
         self.problem.show(problem or "")
         if problem is None:
             for field in (self.qty, self.price, self.fee, self.amount):
                 field.set_value("")
+        asked = problem is None and opens is not None and await self.thesis_prompt.offer(self.page.user, opens, "buy")
+        self.record.props(f"data-thesis={'asked' if asked else 'not-asked'}")  # the handler is done
+
+    async def _new_position(self, text: str) -> str | None:
+        """The symbol a buy of `text` would open a position in: None when the portfolio holds it already (or
+        that cannot be told, in which case recording says what is wrong)."""
+        portfolio_id = self.page.portfolio_id
+        try:
+            symbol = normalize_symbol(text)
+            if portfolio_id is None:
+                return None
+            async with self.page.desk.db.session() as session:
+                valuation = await self.page.desk.portfolios.valuation(session, self.page.user, portfolio_id)
+        except MarketdeskError:
+            return None
+        return None if any(h.symbol == symbol and h.qty != 0 for h in valuation.holdings) else symbol
 
 
 class ImportPanel:

@@ -5,6 +5,10 @@ The panel shows what `desk.screener.research` returns: the verdict, score, flags
 DCF, then the position size the sizing service recommends for the user's first paper account (docs/sizing.md),
 then the seven sections (core metrics, valuation context, decision framework, risk breakdown, threshold
 sensitivity, peers, events). It computes nothing itself.
+
+"Save verdict" logs the verdict shown in the user's decision log (`desk.decisions.log_decision`, action saved, with
+the preset the sheet was judged with), where it is scored against the benchmark at 30, 60 and 90 days. A name
+without a verdict has nothing to save: the button is disabled and says why. Viewers see no such button.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from marketdesk.screener.catalog import METRICS
 from marketdesk.screener.config import PRESETS
 from marketdesk.screener.gates import format_value
 from marketdesk.web import format as fmt
+from marketdesk.web.forms import acting_user
 from marketdesk.web.home import WATCHLIST_KEY
 from marketdesk.web.identity import refuse_viewer, web_identity
 from marketdesk.web.layout import symbol_path
@@ -91,6 +96,18 @@ def metric_text(metric: str, value: float | None) -> str:
     if value is None or metric not in METRICS:
         return fmt.MISSING if value is None else f"{value:,.2f}"
     return format_value(metric, value)
+
+
+def save_verdict_hint(symbol: str, verdict: str | None) -> tuple[bool, str]:
+    """Whether the tearsheet's Save verdict button is enabled, and its tooltip: a name without a verdict has
+    nothing to save.
+
+    >>> save_verdict_hint("AAPL", None)
+    (False, 'The screener gives AAPL no verdict, so there is nothing to save.')
+    """
+    if verdict is None:
+        return False, f"The screener gives {symbol} no verdict, so there is nothing to save."
+    return True, f"Log {verdict} in your decision log, to see later how it did against the benchmark."
 
 
 async def add_to_watchlist(desk: Desk, symbol: str) -> None:
@@ -254,7 +271,38 @@ class TearsheetPanel:
         except MarketdeskError as exc:
             return None, exc.one_line()
 
+    async def save_verdict(self, symbol: str) -> None:
+        """Log the desk's verdict on `symbol` as saved, judged with the sheet's preset, and say what was kept."""
+        user = await acting_user(self.desk)
+        if user is None:
+            return
+        if not user.can_write:
+            ui.notify(f"Viewers cannot save verdicts; you are a {user.role.value}. Ask an admin for the trader role.",
+                      type="warning", multi_line=True)  # fmt: skip
+            return
+        try:
+            async with self.desk.db.session() as session:
+                saved = await self.desk.decisions.log_decision(session, user, symbol, preset=self.preset)
+        except MarketdeskError as exc:
+            ui.notify(exc.one_line(), type="negative", multi_line=True)
+            return
+        ui.notify(
+            f"Saved: {saved.verdict} on {saved.symbol} at {fmt.price(saved.price)} ({saved.price_date:%Y-%m-%d} "
+            f"close, rules {saved.scoring_version}). The Journal's Decisions tab scores it at 30, 60 and 90 days.",
+            type="positive", multi_line=True,
+        )  # fmt: skip
+
     # ---- drawing ------------------------------------------------------------------------------------------
+
+    def _save_button(self, symbol: str, verdict: str | None) -> None:
+        """The Save verdict button; disabled, with the reason in a tooltip, for a name the screener does not rate.
+        The tooltip hangs on a wrapper: a disabled button gets no pointer events to show one."""
+        enabled, hint = save_verdict_hint(symbol, verdict)
+        with ui.element("span").classes("self-start").props("data-testid=tearsheet-save-wrap"):
+            button = ui.button("Save verdict", icon="bookmark_add", on_click=lambda: self.save_verdict(symbol))
+            button.props(f'outline dense no-caps size=sm data-testid=tearsheet-save data-verdict="{verdict or ""}"')
+            button.set_enabled(enabled)
+            ui.tooltip(hint).props("data-testid=tearsheet-save-hint")
 
     def _title_bar(self, symbol: str, name: str | None) -> None:
         with ui.row().classes("w-full items-start no-wrap gap-2"):
@@ -282,6 +330,8 @@ class TearsheetPanel:
                 ui.button(icon="playlist_add", on_click=lambda: add_to_watchlist(self.desk, symbol)).props(
                     'flat round dense size=sm data-testid=tearsheet-watch aria-label="Add to watchlist"'
                 ).tooltip("Add to your watchlist")
+        if web_identity().can_write and web_identity().user is not None:
+            self._save_button(symbol, sheet.get("verdict"))
         flags = sheet.get("flags") or []
         if flags:
             with ui.row().classes("gap-1").props("data-testid=tearsheet-flags"):

@@ -194,6 +194,7 @@ class TradePage:
         panels.compliance.show(compliance, trade_date(self.desk.clock.now()), compliance_problem)
         if panels.ticket is not None and self.account is not None:
             panels.ticket.set_account(self.account)
+            panels.ticket.set_held(frozenset(p.symbol for p in positions if p.qty != 0))
             await panels.ticket.resize()  # a fill or another account changes what a new position may take
 
     async def on_events(self, events: list[dict[str, Any]]) -> None:

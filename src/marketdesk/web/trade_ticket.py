@@ -9,6 +9,12 @@ second click cannot place it twice. Both calls go through the order service, as 
 Once a symbol is looked up, the ticket shows the recommended size of a new position in it for the ticket's account
 (the sizing service, as `GET /api/v1/sizing` answers it), with "Use safe size" to put the safe choice's shares in
 the quantity. A trade link (`/trade?symbol=…&side=…&qty=…`) fills the ticket and previews it; it never submits.
+
+Once an order is placed, two things follow, neither holding it up. The order is logged in the decision log as
+acted on (`DecisionService.record_placed_order`, in the background: once a day per symbol and side, never for a
+name the screener does not rate, and a failure only logs a warning). And a buy, or a short sale, that opens a
+position the account did not hold (as the page last read its positions) asks why (`ThesisPrompt`), unless a
+thesis on the symbol is open already.
 """
 
 from __future__ import annotations
@@ -17,14 +23,17 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from nicegui import ui
+from nicegui import background_tasks, ui
 
+from marketdesk.accounts.roles import CurrentUser
 from marketdesk.desk import Desk
 from marketdesk.errors import MarketdeskError
 from marketdesk.trading.orders import SubmitOrder
+from marketdesk.trading.service import OrderView
 from marketdesk.web import format as fmt
 from marketdesk.web.forms import Problem
 from marketdesk.web.identity import web_identity
+from marketdesk.web.journal_ui import ThesisPrompt
 from marketdesk.web.layout import WRITE_CLASS
 from marketdesk.web.trade_support import SizingBox, acting_trader
 from marketdesk.web.trade_text import (
@@ -61,6 +70,7 @@ class TicketPanel:
         self.previewed: SubmitOrder | None = None
         self.sizings = 0  # the latest sizing wins when look-ups overlap
         self.sized_symbol: str | None = None  # the symbol the size box is about
+        self.held: frozenset[str] | None = None  # the account's open positions as last read (None: not read yet)
         with ui.card().classes(f"w-full gap-3 {WRITE_CLASS}").props("flat bordered data-testid=ticket-section"):
             with ui.column().classes("gap-0"):
                 ui.label("Ticket").classes("text-lg font-semibold")
@@ -86,6 +96,7 @@ class TicketPanel:
             self.preview_box = ui.column().classes("w-full gap-2").props("data-testid=ticket-preview-result")
             self.result = ui.label().classes("desk-banner w-full").props("role=status data-testid=ticket-result")
             self.result.set_visibility(False)
+        self.thesis_prompt = ThesisPrompt(desk)
         self._forget_preview()
 
     def _fields(self) -> None:
@@ -155,9 +166,14 @@ class TicketPanel:
             else f"The {account.get('broker')} venue places no stop-loss or take-profit orders; an Alpaca account does."
         )
         if changed:
+            self.held = None  # another account's positions say nothing of this one's
             self._forget_preview()
             self.result.set_visibility(False)
             self.sizing.clear()  # the size depends on the account's equity and holdings: `resize` works it out again
+
+    def set_held(self, symbols: frozenset[str]) -> None:
+        """The symbols the ticket's account holds (long or short), as the page read them last."""
+        self.held = symbols
 
     def _type_changed(self) -> None:
         self._show_price_fields()
@@ -280,6 +296,7 @@ class TicketPanel:
 
     async def submit(self) -> None:
         self.problem.clear()
+        self.result.props(remove="data-thesis")
         if self.previewed is None:
             self.problem.show("preview the order first")
             return
@@ -293,6 +310,7 @@ class TicketPanel:
         user = await acting_trader(self.desk)
         if user is None:
             return
+        held = self.held
         self.submit_button.props("loading")
         try:
             view = await self.desk.orders.submit(user, order)
@@ -301,6 +319,7 @@ class TicketPanel:
             return
         finally:
             self.submit_button.props(remove="loading")
+        self._log_decision(user, view)
         placed, text = result_message(view)
         self._forget_preview()  # another order needs a fresh preview
         self.result.set_text(text)
@@ -309,6 +328,17 @@ class TicketPanel:
         ).props(f"data-outcome={'placed' if placed else 'refused'} data-status={view.status}")
         self.result.set_visibility(True)
         await self.on_placed()
+        opened = placed and held is not None and view.symbol not in held  # a new position: ask why
+        asked = opened and await self.thesis_prompt.offer(user, view.symbol, view.side)
+        self.result.props(f"data-thesis={'asked' if asked else 'not-asked'}")  # the handler is done
+
+    def _log_decision(self, user: CurrentUser, view: OrderView) -> None:
+        """Log the order in the decision log as acted on, in the background (it never raises); an order answered
+        again for its client order id was logged when it was placed."""
+        if view.preview is None:
+            return
+        work = self.desk.decisions.record_placed_order(self.desk.db.session, user, view)
+        background_tasks.create(work, name=f"decision log {view.id}")
 
     # ---- the preview -----------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ reaches the paper broker and its legs are listed with the orders."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -26,14 +26,6 @@ from support.auth import api_desk, register_admin
 from support.books import Books
 
 D = Decimal
-
-
-@pytest.fixture
-async def books(tmp_path: Path, clock: SimClock, database: Database) -> AsyncIterator[Books]:
-    books = Books(tmp_path, clock, database)
-    await books.open()
-    yield books
-    await books.desk.stop()
 
 
 async def test_entry_fill_opens_legs_take_profit_fills_stop_is_canceled_and_the_position_is_flat(

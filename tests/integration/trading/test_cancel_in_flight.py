@@ -10,14 +10,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from marketdesk.clock import SimClock
-from marketdesk.db import Database
 from marketdesk.errors import Temporary
 from marketdesk.trading.activity import Side
 from marketdesk.trading.broker import BrokerOrder
@@ -29,12 +25,10 @@ D = Decimal
 
 
 @pytest.fixture
-async def books(tmp_path: Path, clock: SimClock, database: Database) -> AsyncIterator[Books]:
-    books = Books(tmp_path, clock, database)
-    await books.open()
+async def books(books: Books) -> Books:
+    """The desk of conftest's `books`, with AAA's first trade at 100.00."""
     await books.tick("100.00")
-    yield books
-    await books.desk.stop()
+    return books
 
 
 def resting_buy(client_order_id: str, account_id: str) -> SubmitOrder:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -41,12 +41,10 @@ BEFORE_MONDAYS_OPEN = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)  # 08:00 New Yor
 
 
 @pytest.fixture
-async def books(tmp_path: Path, clock: SimClock, database: Database) -> AsyncIterator[Books]:
-    books = Books(tmp_path, clock, database)
-    await books.open()  # Friday 10:00 New York
+async def books(books: Books) -> Books:
+    """The desk of conftest's `books`, with AAA's first trade at 100.00."""
     await books.tick("100.00")
-    yield books
-    await books.desk.stop()
+    return books
 
 
 async def buy(books: Books, client_order_id: str, qty: str, price: str) -> None:

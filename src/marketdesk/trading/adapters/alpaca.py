@@ -20,6 +20,13 @@
   (`LIVE_SETTING_ENV`) plus the account's owner typing `LIVE_CONFIRMATION_PHRASE` once. Without both the
   constructor refuses; `trading.venue.Brokers` decides both before it asks for a live broker.
 - The desk polls: Alpaca's websocket stream of trade updates is not used (`streams_updates=False`).
+- **Exchanges**: every request `submit`, `cancel`, `replace` and `order` make is noted for the audit trail
+  (`broker.note_exchange`) with the venue `alpaca-paper` or `alpaca-live`: the method, the path and the query
+  or JSON body as sent, and Alpaca's JSON as received (its own field names) or the failure. The headers, which
+  carry the keys, are never part of it.
+- **Bracket and OCO lookups**: Alpaca nests a bracket's or an OCO's legs only when asked for the nested form
+  (`?nested=true`), which GET /v2/orders:by_client_order_id does not take; `order()` reads such an order again
+  by its id, nested, so the legs come with it.
 """
 
 from __future__ import annotations
@@ -70,9 +77,12 @@ from marketdesk.trading.adapters.alpaca_schema import (
 from marketdesk.trading.broker import (
     BrokerAccount,
     BrokerCapabilities,
+    BrokerExchange,
     BrokerFill,
     BrokerOrder,
     BrokerPosition,
+    collecting,
+    note_exchange,
 )
 from marketdesk.trading.orders import SubmitOrder
 
@@ -90,6 +100,8 @@ ALPACA_CAPABILITIES = BrokerCapabilities(
     fractional=True, short=True, extended_hours=True, brackets=True, streams_updates=False
 )
 
+API_VERSION = "v2"  # alpaca-py's TradingClient prefixes every path with it
+MULTI_LEG_CLASSES = frozenset({"bracket", "oco", "oto"})
 ORDERS_PAGE_SIZE = 500  # Alpaca's maximum for GET /v2/orders
 ACTIVITIES_PAGE_SIZE = 100  # Alpaca's maximum for GET /v2/account/activities
 CANCEL_CONFIRM_POLLS = 3
@@ -173,6 +185,22 @@ def http_error(
         f"{SOURCE} answered HTTP {status} to {what} ({said})",
         hint="The request or Alpaca's API may have changed; report it with this message.",
     )
+
+
+def _error_json(exc: APIError) -> Any:
+    """Alpaca's error body as it sent it (`{"code": …, "message": …}`), or None when it is not JSON."""
+    try:
+        return json.loads(str(exc))
+    except ValueError:
+        return None
+
+
+def _error_line(exc: BaseException) -> str:
+    """A failed request in one line, for the audit trail: the HTTP status and Alpaca's message, or the failure."""
+    if isinstance(exc, APIError):
+        _, message = error_body(str(exc))
+        return f"HTTP {exc.status_code}: {message}" if exc.status_code is not None else message
+    return scrub(f"{type(exc).__name__}: {exc}")[:200]
 
 
 def _order_id(broker_order_id: str) -> str:
@@ -276,6 +304,7 @@ class AlpacaBroker:
         secret_key = _require(secret_key, "alpaca_secret_key")
         check_key_environment(key_id, paper=paper)
         self.paper = paper
+        self.venue = "alpaca-paper" if paper else "alpaca-live"
         self._clock = clock
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
@@ -337,11 +366,36 @@ class AlpacaBroker:
             for leg in order.legs:
                 self._client_ids[leg.broker_order_id] = leg.client_order_id
 
-    def _get_order_raw(self, order_id: str) -> Any:
-        return self._client.get(f"/orders/{order_id}", {"nested": "true"})
+    def _http(self, operation: str, method: str, path: str, data: dict[str, Any] | None = None) -> Any:
+        """One request to Alpaca (`method` GET, POST, PATCH or DELETE), noted as an exchange when a caller collects
+        them: the method, path and query or JSON body as sent (never the headers: they carry the keys) and
+        Alpaca's JSON as received, or the failure."""
+        send: Callable[[str, dict[str, Any] | None], Any] = getattr(self._client, method.lower())
+        if not collecting():
+            return send(path, data)
+        request: dict[str, Any] = {"method": method, "path": f"/{API_VERSION}{path}"}
+        if data is not None:
+            request["query" if method in {"GET", "DELETE"} else "body"] = dict(data)
+        try:
+            raw = send(path, data)
+        except APIError as exc:
+            note_exchange(BrokerExchange(operation, request, _error_json(exc), _error_line(exc), self.venue))
+            raise
+        except Exception as exc:
+            note_exchange(BrokerExchange(operation, request, None, _error_line(exc), self.venue))
+            raise
+        note_exchange(BrokerExchange(operation, request, raw, None, self.venue))
+        return raw
 
-    def _by_client_order_id_raw(self, client_order_id: str) -> Any:
-        return self._client.get("/orders:by_client_order_id", {"client_order_id": client_order_id})
+    def _get_order_raw(self, order_id: str, operation: str = "order") -> Any:
+        return self._http(operation, "GET", f"/orders/{order_id}", {"nested": "true"})
+
+    def _by_client_order_id_raw(self, client_order_id: str, operation: str = "order") -> Any:
+        raw = self._http(operation, "GET", "/orders:by_client_order_id", {"client_order_id": client_order_id})
+        if isinstance(raw, dict) and raw.get("order_class") in MULTI_LEG_CLASSES and not raw.get("legs"):
+            # Alpaca nests the legs only in the nested form, which this endpoint does not take
+            raw = self._get_order_raw(str(raw["id"]), operation)
+        return raw
 
     # -- orders --------------------------------------------------------------------------------------
 
@@ -352,12 +406,12 @@ class AlpacaBroker:
 
         def call() -> tuple[Any, bool]:
             try:
-                return self._client.post("/orders", body), False
+                return self._http("submit", "POST", "/orders", body), False
             except APIError as exc:
                 code, message = error_body(str(exc))
                 if not is_duplicate_client_order_id(exc.status_code, code, message):
                     raise
-            return self._by_client_order_id_raw(order.client_order_id), True
+            return self._by_client_order_id_raw(order.client_order_id, "submit"), True
 
         raw, existing = await self._run(what, call)
         placed = self._parse_order(raw, what=what)
@@ -377,17 +431,17 @@ class AlpacaBroker:
 
         def call() -> Any:
             try:
-                self._client.delete(f"/orders/{order_id}")
+                self._http("cancel", "DELETE", f"/orders/{order_id}")
             except APIError as exc:
                 if exc.status_code != 422:  # 422: not cancelable any more (filled, canceled …): read its state
                     raise
-            raw = self._get_order_raw(order_id)
+            raw = self._get_order_raw(order_id, "cancel")
             # Alpaca confirms most cancels at once; give a pending one a moment before answering.
             for _ in range(CANCEL_CONFIRM_POLLS):
                 if not isinstance(raw, dict) or raw.get("status") != "pending_cancel":
                     break
                 self._sleep(CANCEL_CONFIRM_WAIT_S)
-                raw = self._get_order_raw(order_id)
+                raw = self._get_order_raw(order_id, "cancel")
             return raw
 
         return self._parse_order(await self._run(what, call), what=what)
@@ -408,7 +462,7 @@ class AlpacaBroker:
         order_id = _order_id(broker_order_id)
         body = to_replace_body(qty=qty, limit_price=limit_price, stop_price=stop_price)
         what = f"order {order_id}"
-        raw = await self._run(what, lambda: self._client.patch(f"/orders/{order_id}", body), retry=False)
+        raw = await self._run(what, lambda: self._http("replace", "PATCH", f"/orders/{order_id}", body), retry=False)
         return self._parse_order(raw, what=what)
 
     async def order(self, *, client_order_id: str) -> BrokerOrder | None:

@@ -14,7 +14,8 @@ Alpaca                 desk
 =====================  ===============================================================================
 pending_new            NEW: routed to the exchange, not yet acknowledged
 pending_review         NEW: Alpaca is reviewing it before accepting it
-held                   NEW: a bracket/OTO exit leg waiting for its entry to fill (reason says so)
+held                   NEW: a bracket/OTO exit leg waiting for its entry to fill, or an exit Alpaca holds
+                       back while its OCO partner is at the exchange (reason says which)
 new                    ACCEPTED: Alpaca routed it to the exchange; it can fill ("the usual initial state")
 accepted               ACCEPTED: Alpaca took it but has not routed it yet (e.g. outside market hours)
 accepted_for_bidding   ACCEPTED: the exchange took it and is evaluating it for pricing
@@ -257,8 +258,12 @@ def map_order_status(
     return mapped, reason
 
 
-def parse_to_order(raw: Mapping[str, Any]) -> BrokerOrder:
-    """Map an Alpaca order (and its nested legs) to a `BrokerOrder`."""
+HELD_BEHIND_PARTNER = "held at Alpaca while its OCO partner works at the exchange; it goes out when its price is hit"
+"""The reason of a `held` exit whose entry has filled (or of an OCO): Alpaca routes one exit of a pair at a time."""
+
+
+def parse_to_order(raw: Mapping[str, Any], *, parent: Mapping[str, Any] | None = None) -> BrokerOrder:
+    """Map an Alpaca order (and its nested legs) to a `BrokerOrder`; `parent` is the order a leg is nested in."""
     order_class = raw.get("order_class") or "simple"
     if order_class not in {"simple", "bracket", "oco", "oto"}:
         raise unknown_value("order class", order_class, {"simple": 0, "bracket": 0, "oco": 0, "oto": 0})
@@ -273,6 +278,10 @@ def parse_to_order(raw: Mapping[str, Any]) -> BrokerOrder:
     status, reason = map_order_status(
         raw.get("status"), filled_qty=filled_qty, qty=qty, replaced_by=raw.get("replaced_by")
     )
+    if raw.get("status") == "held" and parent is not None:
+        entry_filled = (parse_optional_decimal(parent, "filled_qty") or Decimal(0)) > 0
+        if entry_filled or parent.get("order_class") == "oco":
+            reason = HELD_BEHIND_PARTNER
     average = parse_optional_decimal(raw, "filled_avg_price")
     created = parse_time(raw, "created_at")
     return BrokerOrder(
@@ -293,7 +302,7 @@ def parse_to_order(raw: Mapping[str, Any]) -> BrokerOrder:
         # Alpaca may send "0" before anything fills; a price of zero is no price.
         average_fill_price=average if filled_qty > 0 and average is not None and average > 0 else None,
         reason=reason,
-        legs=tuple(parse_to_order(leg) for leg in raw.get("legs") or ()),
+        legs=tuple(parse_to_order(leg, parent=raw) for leg in raw.get("legs") or ()),
     )
 
 

@@ -1,0 +1,21 @@
+"""Fixtures of the trading integration tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from marketdesk.clock import SimClock
+from marketdesk.db import Database
+from support.books import Books
+
+
+@pytest.fixture
+async def books(tmp_path: Path, clock: SimClock, database: Database) -> AsyncIterator[Books]:
+    """An in-process desk with a user and a paper account, opened (stopped after the test)."""
+    books = Books(tmp_path, clock, database)
+    await books.open()
+    yield books
+    await books.desk.stop()
