@@ -56,7 +56,7 @@ lint: install ## ruff and mypy
 .PHONY: test
 test: install chromium ## Lint, then every test suite (unit, storage on SQLite and PostgreSQL, Redis, contract, e2e)
 	$(MAKE) --no-print-directory lint
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=15
 
 .PHONY: e2e
 e2e: install chromium ## Only the browser suite, in real Chromium
