@@ -10,7 +10,9 @@ import pytest
 from marketdesk.client import Backoff, DeskClient
 from support.servers import first_admin_token, running_desk
 
-pytestmark = [pytest.mark.redis, pytest.mark.slow, pytest.mark.xdist_group("redis")]
+# On the browser tests' worker, one after another with them: run beside them, this test's two desk servers
+# started while the browser tests' own desks were generating their markets, and took minutes to come up in CI.
+pytestmark = [pytest.mark.redis, pytest.mark.slow, pytest.mark.xdist_group("browser")]
 REDIS_DB = "redis://127.0.0.1:6379/14"
 COMMON = {
     "MARKETDESK_SIM_SYMBOLS": "30",
