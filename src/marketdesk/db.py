@@ -6,6 +6,7 @@ by URL. Migrations are Alembic's, applied by `marketdesk db upgrade` and by `mar
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -18,11 +19,13 @@ from sqlalchemy import DateTime, MetaData, String, TypeDecorator, event
 from sqlalchemy.dialects import registry
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
 from marketdesk.errors import ConfigError, Operational, Temporary
-from marketdesk.sqlite_driver import InlineDBAPI
+from marketdesk.prepared import Direct
+from marketdesk.sqlite_driver import InlineDBAPI, checkpointer
+from marketdesk.unit import InlinePool, Unit, holding, open_unit
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -117,6 +120,7 @@ class Database:
         self.url = url
         self.engine = create_engine(url, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._inline = _inline_pool(self.engine)
 
     @property
     def dialect(self) -> str:
@@ -143,18 +147,34 @@ class Database:
                 raise
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """A unit of work without the ORM, for writers of plain statements (the paper venue): a connection in
-        a transaction, committed on success, rolled back on any error, with database failures translated as in
-        `session()`. Audit entries need `session()`: they are appended by the session's commit."""
+    async def unit(self) -> AsyncIterator[Unit]:
+        """A unit of work without the ORM (`marketdesk.unit`), for the order path's prepared statements and
+        audit entries: committed on success, rolled back on any error, with database failures translated as in
+        `session()`. Inside another unit of this task on this database it joins that one (commits with it)."""
+        joined = open_unit(self)
+        if joined is not None:
+            yield joined
+            return
         try:
-            async with self.engine.begin() as connection:
-                yield connection
+            if self._inline is not None:
+                async with self._inline.transaction() as direct:
+                    unit = Unit(direct)
+                    async with holding(self, unit):
+                        yield unit
+            else:
+                async with self.engine.begin() as connection:
+                    sync = connection.sync_connection
+                    if sync is None:  # never: `begin()` hands out a started connection
+                        raise RuntimeError("the engine's connection is not started")
+                    unit = Unit(Direct(sync))
+                    async with holding(self, unit):
+                        yield unit
         except BaseException as exc:
             translated = translate_db_error(exc)
             if translated is not None:
                 raise translated from exc
             raise
+        unit._committed()
 
     async def ping(self) -> None:
         """Run a trivial query; raise `Temporary` when the database does not answer."""
@@ -167,7 +187,21 @@ class Database:
             raise translate_db_error(exc) or Temporary(f"database does not answer: {exc}") from exc
 
     async def dispose(self) -> None:
+        if self._inline is not None:
+            self._inline.close()
         await self.engine.dispose()
+
+
+def _inline_pool(engine: AsyncEngine) -> InlinePool | None:
+    """Units' own `sqlite3` connections, for a SQLite file on the desk's inline driver (None elsewhere: units
+    then use the engine's connections)."""
+    if engine.dialect.driver != "marketdesk":
+        return None
+    path = engine.url.database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    absolute = os.path.abspath(path)  # as the driver names it (`InlineDBAPI.connect`): one checkpointer
+    return InlinePool(absolute, engine.dialect, InlineDBAPI.busy_timeout_s, checkpointer(absolute))
 
 
 _LOCKED = re.compile(r"database is locked|database table is locked", re.IGNORECASE)

@@ -90,12 +90,26 @@ class Direct:
     __slots__ = ("dialect", "driver", "sync")
 
     driver: InlineConnection | None
+    sync: Connection | None
 
     def __init__(self, sync: Connection) -> None:
         self.sync = sync
         self.dialect = sync.dialect
         driver = sync.connection.driver_connection  # no I/O: the connection is checked out already
         self.driver = driver if isinstance(driver, InlineConnection) else None
+
+    @classmethod
+    def inline(cls, dialect: Dialect, driver: InlineConnection) -> Direct:
+        """A `sqlite3` connection of the desk's own (`marketdesk.unit.InlinePool`), with no SQLAlchemy
+        connection around it."""
+        direct = cls.__new__(cls)
+        direct.sync, direct.dialect, direct.driver = None, dialect, driver
+        return direct
+
+    def _sync(self) -> Connection:
+        if self.sync is None:  # never: an inline Direct has a driver, and only driverless ones come here
+            raise RuntimeError("this connection runs prepared statements only")
+        return self.sync
 
     @classmethod
     async def of(cls, unit: AsyncSession | AsyncConnection) -> Direct:
@@ -138,7 +152,7 @@ class Prepared:
     async def rows(self, direct: Direct, values: Parameters) -> list[tuple[Any, ...]]:
         """The rows of a query (or of a write's RETURNING), each value converted by its column's type."""
         if direct.driver is None:
-            result = await greenlet_spawn(direct.sync.execute, self.statement, dict(values))
+            result = await greenlet_spawn(direct._sync().execute, self.statement, dict(values))
             return [tuple(r) for r in result]
         form = self.form(direct.dialect, values)
         rows, _ = await _execute(direct.driver, direct.dialect, form, [form.parameters(values)], fetch=True)
@@ -153,7 +167,7 @@ class Prepared:
         if not values:
             return 0
         if direct.driver is None:
-            result = await greenlet_spawn(direct.sync.execute, self.statement, [dict(v) for v in values])
+            result = await greenlet_spawn(direct._sync().execute, self.statement, [dict(v) for v in values])
             return int(result.rowcount)
         form = self.form(direct.dialect, values[0])
         parameters = [form.parameters(v) for v in values]

@@ -12,9 +12,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
-from sqlalchemy.util import await_only
 
 from marketdesk.audit.models import AuditEntry
 from marketdesk.prepared import Direct, Prepared
@@ -34,9 +32,9 @@ _CHAIN_COLUMNS = (
 )
 
 
-def lock_and_tail(session: Session) -> tuple[int, str] | None:
+async def lock_and_tail(direct: Direct) -> tuple[int, str] | None:
     """Take the log's append lock until the transaction ends and read the last entry's (seq, hash), or None
-    when the log is empty; so two appends never fork the chain. Runs inside the commit (a sync session).
+    when the log is empty; so two appends never fork the chain. Runs just before the commit.
 
     PostgreSQL: a transaction-level advisory lock, then the tail (a later statement, so its snapshot sees
     every entry committed before the lock was granted). SQLite: one statement that both takes the database's
@@ -44,19 +42,18 @@ def lock_and_tail(session: Session) -> tuple[int, str] | None:
     UPDATE is how SQLite is asked for its write lock, which it holds until the commit).
     The statements are prepared (`marketdesk.prepared`): this runs inside every commit that appends.
     """
-    direct = Direct(session.connection())
     if direct.dialect.name == "postgresql":
-        await_only(_ADVISORY_LOCK.rows(direct, {"key": APPEND_LOCK_KEY}))
-        rows = await_only(_TAIL.rows(direct, {}))
+        await _ADVISORY_LOCK.rows(direct, {"key": APPEND_LOCK_KEY})
+        rows = await _TAIL.rows(direct, {})
     else:
-        rows = await_only(_LOCK_TAIL.rows(direct, {}))
+        rows = await _LOCK_TAIL.rows(direct, {})
     return (int(rows[0][0]), str(rows[0][1])) if rows else None
 
 
-def insert_entries(session: Session, entries: Sequence[AuditEntry]) -> None:
+async def insert_entries(direct: Direct, entries: Sequence[Any]) -> None:
     """Write chained entries in one statement (inside the commit, under the append lock)."""
-    await_only(_INSERT.run_many(
-        Direct(session.connection()),
+    await _INSERT.run_many(
+        direct,
         [
             {
                 "seq": e.seq, "ts": e.ts, "actor_id": e.actor_id, "action": e.action, "target": e.target,
@@ -64,7 +61,7 @@ def insert_entries(session: Session, entries: Sequence[AuditEntry]) -> None:
             }
             for e in entries
         ],
-    ))  # fmt: skip
+    )  # fmt: skip
 
 
 _LOG = cast(Table, AuditEntry.__table__)

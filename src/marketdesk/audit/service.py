@@ -31,12 +31,15 @@ from typing import Any, TextIO
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+from sqlalchemy.util import await_only
 
 from marketdesk.audit.models import AuditEntry
 from marketdesk.audit.repository import AuditRepository, insert_entries, lock_and_tail
 from marketdesk.clock import Clock
 from marketdesk.errors import Operational
 from marketdesk.kit.jsonutil import to_jsonable
+from marketdesk.prepared import Direct
+from marketdesk.unit import Unit
 
 GENESIS_HASH = "0" * 64
 PENDING = "marketdesk.audit.pending"  # session.info key: entries recorded in the open transaction
@@ -91,13 +94,24 @@ def entry_hash(
     return hashlib.sha256((prev_hash + payload).encode("utf-8")).hexdigest()
 
 
-@event.listens_for(Session, "before_commit")
-def _append_pending(session: Session) -> None:
-    """Chain and write the entries recorded in the committing transaction, under the append lock."""
-    pending: list[AuditEntry] | None = session.info.pop(PENDING, None)
-    if not pending:
-        return
-    tail = lock_and_tail(session)
+@dataclass(slots=True)
+class StagedEntry:
+    """An entry recorded in an open unit of work: `seq`, `prev_hash` and `hash` are set as it commits."""
+
+    ts: datetime
+    actor_id: str | None
+    action: str
+    target: str
+    detail: str
+    ip: str
+    seq: int | None = None
+    prev_hash: str | None = None
+    hash: str | None = None
+
+
+async def append(direct: Direct, pending: Sequence[StagedEntry]) -> None:
+    """Chain and write `pending` under the append lock, on `direct` (the committing transaction's connection)."""
+    tail = await lock_and_tail(direct)
     seq, prev_hash = (0, GENESIS_HASH) if tail is None else tail
     for entry in pending:
         seq += 1
@@ -106,12 +120,26 @@ def _append_pending(session: Session) -> None:
             prev_hash, seq=seq, ts=entry.ts, actor_id=entry.actor_id, action=entry.action, target=entry.target,
             detail=entry.detail, ip=entry.ip,
         )  # fmt: skip
-    insert_entries(session, pending)
+    await insert_entries(direct, pending)
+
+
+@event.listens_for(Session, "before_commit")
+def _append_pending(session: Session) -> None:
+    """Chain and write the entries recorded in the committing session's transaction."""
+    pending: list[StagedEntry] | None = session.info.pop(PENDING, None)
+    if pending:
+        await_only(append(Direct(session.connection()), pending))
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_pending(session: Session, _previous: object) -> None:
     session.info.pop(PENDING, None)
+
+
+async def _append_staged(unit: Unit) -> None:
+    pending: list[StagedEntry] | None = unit.info.pop(PENDING, None)
+    if pending:
+        await append(unit.direct, pending)
 
 
 class AuditService:
@@ -122,16 +150,17 @@ class AuditService:
 
     async def record(
         self,
-        session: AsyncSession,
+        unit: AsyncSession | Unit,
         action: str,
         *,
         actor_id: str | None = None,
         target: str = "",
         detail: Mapping[str, Any] | None = None,
         ip: str = "",
-    ) -> AuditEntry:
-        """Append one entry, e.g. `record(session, "login.failed", target=email, ip=ip)`. It is written, and
-        its `seq` and `hash` set, when the session's transaction commits; a rollback drops it.
+    ) -> StagedEntry:
+        """Append one entry, e.g. `record(session, "login.failed", target=email, ip=ip)`, in a session or a unit
+        of work (`Database.unit()`). It is written, and its `seq` and `hash` set, when the transaction commits;
+        a rollback drops it.
 
         `action` is dotted lower case (`vault.write`, `order.denied`). `target` and `ip` longer than their
         columns are cut (marked with "…"). A `detail` key that names a secret (password, token, api_key…)
@@ -143,11 +172,12 @@ class AuditService:
             raise Operational(f"audit actor_id is longer than {MAX_ID_CHARS} characters")
         detail_json = canonical_detail(detail)
         target, ip = _cut(target, MAX_TARGET_CHARS), _cut(ip, MAX_IP_CHARS)
-        entry = AuditEntry(
-            ts=self.clock.now().astimezone(UTC), actor_id=actor_id, action=action, target=target,
-            detail=detail_json, ip=ip,
-        )  # fmt: skip
-        session.sync_session.info.setdefault(PENDING, []).append(entry)
+        entry = StagedEntry(self.clock.now().astimezone(UTC), actor_id, action, target, detail_json, ip)
+        if isinstance(unit, Unit):
+            unit.info.setdefault(PENDING, []).append(entry)
+            unit.before_commit(PENDING, _append_staged)
+        else:
+            unit.sync_session.info.setdefault(PENDING, []).append(entry)
         return entry
 
     async def verify(self, session: AsyncSession, *, anchor: tuple[int, str] | None = None) -> VerifyResult:

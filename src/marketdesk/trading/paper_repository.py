@@ -1,8 +1,9 @@
-"""Queries of the paper broker's tables: the only place with SQL for `paper_*`. Takes a session; never commits.
+"""Queries of the paper broker's tables: the only place with SQL for `paper_*`. Takes a session (start-up
+reads) or a unit of work (`marketdesk.unit`, the writes); never commits.
 
 Writes are prepared statements keyed by primary key (`marketdesk.prepared`: built once, run on the driver's
-connection inside the session's transaction; no ORM unit of work): the broker keeps the state in memory and writes each change through, so the order path
-stays a handful of statements.
+connection inside the unit's transaction; no ORM): the broker keeps the state in memory and writes each change
+through, so the order path stays a handful of statements.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketdesk.prepared import Direct, Prepared
 from marketdesk.trading.paper_models import (
@@ -21,6 +22,7 @@ from marketdesk.trading.paper_models import (
     PaperOrder,
     PaperPosition,
 )
+from marketdesk.unit import Unit
 
 Row = Mapping[str, Any]
 ACCOUNTS = cast(Table, PaperAccount.__table__)
@@ -31,15 +33,21 @@ ACTIONS = cast(Table, PaperCorporateAction.__table__)
 
 
 class PaperRepository:
-    """SQL for one paper account's state, scoped to one session."""
+    """SQL for one paper account's state, scoped to one session or unit of work."""
 
-    def __init__(self, session: AsyncSession | AsyncConnection, account_id: str) -> None:
-        self.session = session
+    def __init__(self, unit: AsyncSession | Unit, account_id: str) -> None:
+        self._unit = unit
         self.account_id = account_id
-        self._direct: Direct | None = None
+        self._direct: Direct | None = unit.direct if isinstance(unit, Unit) else None
+
+    @property
+    def session(self) -> AsyncSession:
+        if isinstance(self._unit, Unit):
+            raise TypeError("the paper account's state is read at start-up, in a session, not in a unit of work")
+        return self._unit
 
     async def _run(self, statement: Prepared, parameters: Row) -> None:
-        """Run a prepared write on the session's connection (inside its transaction)."""
+        """Run a prepared write on the unit's or session's connection (inside its transaction)."""
         if self._direct is None:
             self._direct = await Direct.of(self.session)
         await statement.run(self._direct, parameters)

@@ -133,8 +133,8 @@ class PaperStore:
         now = self.clock.now()
         ledger = stage.current
         mark = stage.mark or self.mark
-        async with self.database.transaction() as connection:
-            repository = PaperRepository(connection, self.account_id)
+        async with self.database.unit() as unit:
+            repository = PaperRepository(unit, self.account_id)
             placed = sorted((stage.orders[i] for i in stage.new_orders), key=lambda record: record.seq)
             await repository.insert_orders([record.row() for record in placed])
             for order_id, record in stage.orders.items():
@@ -151,6 +151,10 @@ class PaperStore:
                     {"symbol": action.symbol, "kind": action.kind, "value": action.value, "cash": action.cash,
                      "at": action.at}
                 )  # fmt: skip
+            unit.after_commit(lambda: self._kept(stage, ledger, mark))
+
+    def _kept(self, stage: Stage, ledger: Ledger, mark: Mark) -> None:
+        """Keep a committed stage in memory."""
         self.ledger = ledger
         self.mark = mark
         for record in sorted(stage.orders.values(), key=lambda record: record.seq):

@@ -1,13 +1,15 @@
 """Queries of trading. Every query that a user's request can reach takes `owner_id` as a required keyword and
 is scoped by it; the few unscoped ones (`*_for_account`) are for the order service after it has checked the
-account's owner, and for recovery at start-up. Takes a session; never commits.
+account's owner, and for recovery at start-up. Takes a session or, on the order path, a unit of work
+(`Database.unit()`, see `marketdesk.unit`); never commits.
 
 Orders, their events, fills and positions are read and written with prepared statements (`marketdesk.prepared`:
-built once, run on the driver's connection inside the session's transaction): no ORM unit of work and no
-per-statement execution machinery on the order path, which cost several times what the database spends on the
-statements themselves (see bench/bench_order_path.py). Orders
-and positions come back as plain rows (`OrderRow`, `PositionRow`); a changed row is written with
-`save_order` / `save_position`. Accounts and findings stay ORM objects (read once per request).
+built once, run on the driver's connection inside the transaction): no ORM unit of work and no per-statement
+execution machinery on the order path, which cost several times what the database spends on the statements
+themselves (see bench/bench_order_path.py). Orders, fills and positions come back as plain rows (`OrderRow`,
+`FillRow`, `PositionRow`); a changed row is written with `save_order` / `save_position`. Accounts are read
+detached (`account`) or as ORM objects to change (`account_for_update`, sessions only); findings stay ORM
+objects.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from marketdesk.trading.models import (
     ReconciliationFinding,
     TradingAccount,
 )
+from marketdesk.unit import Unit
 
 WORKING = ("new", "accepted", "partially_filled")
 ORDERS = cast(Table, OrderRecord.__table__)
@@ -81,6 +84,22 @@ class PositionRow:
 
 
 @dataclass(frozen=True, slots=True)
+class FillRow:
+    """One row of `fills`: an execution of one of an account's orders."""
+
+    id: int
+    fill_id: str
+    order_id: str
+    account_id: str
+    symbol: str
+    side: str
+    qty: Decimal
+    price: Decimal
+    commission: Decimal
+    time: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class OrderEvent:
     """One row of `order_events`, read back."""
 
@@ -102,6 +121,7 @@ def _columns(table: Table, row_type: type) -> list[Any]:
 _ORDER_COLUMNS = _columns(ORDERS, OrderRow)
 _POSITION_COLUMNS = _columns(POSITIONS, PositionRow)
 _EVENT_COLUMNS = _columns(EVENTS, OrderEvent)
+_FILL_COLUMNS = _columns(FILLS, FillRow)
 # what an order's life changes; the rest is fixed when it is placed
 _ORDER_CHANGES = (
     "status", "qty", "limit_price", "stop_price", "take_profit", "filled_qty", "average_fill_price",
@@ -136,6 +156,19 @@ _INSERT_ORDER = Prepared(insert(ORDERS))
 _UPDATE_ORDER = Prepared(update(ORDERS).where(ORDERS.c.id == bindparam("b_id")))
 _INSERT_EVENT = Prepared(insert(EVENTS))
 _INSERT_FILL = Prepared(insert(FILLS))
+_FILLS = Prepared(
+    select(*_FILL_COLUMNS).where(FILLS.c.account_id == bindparam("b_account")).order_by(FILLS.c.time, FILLS.c.id)
+)
+_FILLS_SINCE = Prepared(
+    select(*_FILL_COLUMNS)
+    .where(FILLS.c.account_id == bindparam("b_account"), FILLS.c.time >= bindparam("b_since"))
+    .order_by(FILLS.c.time, FILLS.c.id)
+)
+_SET_STATE = Prepared(
+    update(_ACCOUNTS)
+    .where(_ACCOUNTS.c.id == bindparam("b_id"))
+    .values(state=bindparam("state"), state_reason=bindparam("state_reason"), updated_at=bindparam("updated_at"))
+)
 _FILL_ID = Prepared(
     select(FILLS.c.fill_id).where(FILLS.c.account_id == bindparam("b_account"), FILLS.c.fill_id == bindparam("b_id"))
 )
@@ -149,9 +182,18 @@ _UPDATE_POSITION = Prepared(update(POSITIONS).where(*_POSITION_KEY))
 
 
 class TradingRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        self._direct: Direct | None = None
+    """Trading's SQL in one session or unit of work. A unit (`Database.unit()`, the order path) runs the
+    prepared statements only; the ORM queries (accounts to change, listings, findings) need a session."""
+
+    def __init__(self, unit: AsyncSession | Unit) -> None:
+        self._unit = unit
+        self._direct: Direct | None = unit.direct if isinstance(unit, Unit) else None
+
+    @property
+    def session(self) -> AsyncSession:
+        if isinstance(self._unit, Unit):
+            raise TypeError("this query uses the ORM: run it in a session (`Database.session()`), not a unit")
+        return self._unit
 
     async def _rows(self, statement: Prepared, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         return await statement.rows(await self._link(), parameters)
@@ -258,19 +300,20 @@ class TradingRepository:
 
     # ---- fills and positions -------------------------------------------------------------------------
 
-    async def fills_for_account(self, account_id: str, *, since: datetime | None = None) -> list[FillRecord]:
-        query = select(FillRecord).where(FillRecord.account_id == account_id)
-        if since is not None:
-            query = query.where(FillRecord.time >= since)
-        return list(await self.session.scalars(query.order_by(FillRecord.time, FillRecord.id)))
+    async def fills_for_account(self, account_id: str, *, since: datetime | None = None) -> list[FillRow]:
+        """The account's fills (at or after `since`), oldest first."""
+        if since is None:
+            rows = await self._rows(_FILLS, {"b_account": account_id})
+        else:
+            rows = await self._rows(_FILLS_SINCE, {"b_account": account_id, "b_since": since})
+        return [FillRow(*row) for row in rows]
 
     async def fill_ids(self, account_id: str, fill_ids: Sequence[str]) -> set[str]:
-        if not fill_ids:
-            return set()
-        if len(fill_ids) == 1:  # a fill at a time: the order path
-            return {row[0] for row in await self._rows(_FILL_ID, {"b_account": account_id, "b_id": fill_ids[0]})}
-        query = select(FILLS.c.fill_id).where(FILLS.c.account_id == account_id, FILLS.c.fill_id.in_(list(fill_ids)))
-        return set(await self.session.scalars(query))
+        """Which of `fill_ids` the account has on record (an update brings a fill or two: one query each)."""
+        known: set[str] = set()
+        for fill_id in dict.fromkeys(fill_ids):
+            known.update(row[0] for row in await self._rows(_FILL_ID, {"b_account": account_id, "b_id": fill_id}))
+        return known
 
     async def insert_fill(self, values: Mapping[str, Any]) -> None:
         await self._write(_INSERT_FILL, [values])
@@ -297,10 +340,9 @@ class TradingRepository:
     # ---- state and reconciliation --------------------------------------------------------------------
 
     async def set_state(self, account_id: str, state: str, reason: str, at: datetime) -> None:
-        await self.session.execute(
-            update(TradingAccount)
-            .where(TradingAccount.id == account_id)
-            .values(state=state, state_reason=reason[:255], updated_at=at)
+        """Write the account's trading state (an ORM copy of the account in a session is not refreshed)."""
+        await self._write(
+            _SET_STATE, [{"b_id": account_id, "state": state, "state_reason": reason[:255], "updated_at": at}]
         )
 
     async def findings(self, account_id: str, *, owner_id: str, limit: int = 100) -> list[ReconciliationFinding]:

@@ -18,8 +18,9 @@
   `<parent>-sl` whose fill arrives first. When a leg fills or ends, the parent is read again from the broker,
   so the partner it shrank or canceled is recorded with it. A leg's fills move positions once, like any fill.
 
-This service owns its units of work (`Database.session()`), unlike the others, because the outbox needs a
-commit between deciding and calling the broker.
+This service owns its units of work, unlike the others, because the outbox needs a commit between deciding
+and calling the broker. The order path's units are `Database.unit()` (prepared statements and audit entries,
+no ORM session: `marketdesk.unit`); listings use sessions.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ from marketdesk.trading.orders import (
 from marketdesk.trading.positions import Position
 from marketdesk.trading.repository import OrderRow, PositionRow, TradingRepository
 from marketdesk.trading.settings import compliance_from_json, risk_from_json
+from marketdesk.unit import Unit
 
 T = TypeVar("T")
 
@@ -188,8 +190,8 @@ class OrderService:
 
     async def preview(self, user: CurrentUser, order: SubmitOrder) -> Preview:
         """Run risk and compliance on `order` without placing it."""
-        async with self.db.session() as session:
-            repo = TradingRepository(session)
+        async with self.db.unit() as unit:
+            repo = TradingRepository(unit)
             account = await self._account(repo, order.account_id, user)
             broker = await self.broker_for(account)
             self._check_capabilities(broker, order)  # a preview refuses what submitting would refuse
@@ -197,8 +199,8 @@ class OrderService:
 
     async def submit(self, user: CurrentUser, order: SubmitOrder) -> OrderView:
         """Place `order` through risk and compliance. The same client_order_id again returns the same order."""
-        async with self.db.session() as session:
-            repo = TradingRepository(session)
+        async with self.db.unit() as unit:
+            repo = TradingRepository(unit)
             account = await self._account(repo, order.account_id, user)
             existing = await repo.order_by_client_id(account.id, order.client_order_id, owner_id=user.id)
             if existing is not None:
@@ -218,11 +220,11 @@ class OrderService:
             if decision.risk.state.value != account.state:
                 await repo.set_state(account.id, decision.risk.state.value, "; ".join(decision.risk.reasons), now)
                 await self.audit.record(
-                    session, "trading.state", actor_id=user.id, target=account.id,
+                    unit, "trading.state", actor_id=user.id, target=account.id,
                     detail={"state": decision.risk.state.value, "reasons": list(decision.risk.reasons)},
                 )  # fmt: skip
             await self.audit.record(
-                session, "order.submitted" if decision.allowed else "order.denied", actor_id=user.id,
+                unit, "order.submitted" if decision.allowed else "order.denied", actor_id=user.id,
                 target=record.id, detail={"order": order.describe(), "client_order_id": order.client_order_id, **snapshot},
             )  # fmt: skip
         view = OrderView.of(record, snapshot)
@@ -263,26 +265,26 @@ class OrderService:
                 placed = await broker.submit(order)
             except Temporary as exc:
                 # the broker may or may not have it: the row stays `new` and recovery asks by client_order_id
-                async with self.db.session() as session:
-                    repo = TradingRepository(session)
+                async with self.db.unit() as unit:
+                    repo = TradingRepository(unit)
                     record = await self._stored(repo, order_id, account)
                     unreachable = _event(
                         record, "broker_unreachable", record.status, self.clock.now(), detail=exc.one_line()
                     )
                     await repo.add_events([unreachable])
-                    await self._record_exchanges(session, record.id, exchanges, actor)
+                    await self._record_exchanges(unit, record.id, exchanges, actor)
                     return OrderView.of(record)
             except MarketdeskError as exc:
-                async with self.db.session() as session:
-                    repo = TradingRepository(session)
+                async with self.db.unit() as unit:
+                    repo = TradingRepository(unit)
                     record = await self._stored(repo, order_id, account)
                     await self._move(repo, record, OrderStatus.REJECTED, f"the broker refused it: {exc.one_line()}")
                     await repo.save_order(record)
                     await self.audit.record(
-                        session, "order.broker_rejected", actor_id=actor, target=record.id,
+                        unit, "order.broker_rejected", actor_id=actor, target=record.id,
                         detail={"error": exc.one_line()},
                     )  # fmt: skip
-                    await self._record_exchanges(session, record.id, exchanges, actor)
+                    await self._record_exchanges(unit, record.id, exchanges, actor)
                     view = OrderView.of(record)
                 await self._publish(account.owner_id, "rejected", view)
                 return view
@@ -345,13 +347,13 @@ class OrderService:
 
     async def cancel(self, user: CurrentUser, order_id: str) -> OrderView:
         """Ask the broker to cancel a working order (cancels pass even when the account is halted)."""
-        async with self.db.session() as session:
-            repo = TradingRepository(session)
+        async with self.db.unit() as unit:
+            repo = TradingRepository(unit)
             record = await self._order(repo, order_id, user)
             account = await self._account(repo, record.account_id, user)
             if not OrderStatus(record.status).working:
                 raise Rejected(f"order {record.client_order_id} is already {record.status}; only working orders cancel")
-            await self.audit.record(session, "order.cancel_requested", actor_id=user.id, target=record.id)
+            await self.audit.record(unit, "order.cancel_requested", actor_id=user.id, target=record.id)
             in_flight = record.broker_order_id is None and record.id in self._in_flight
             if in_flight:  # being sent now: canceled at the broker the moment the broker answers (`_send`)
                 self._cancel_after_send.add(record.id)
@@ -386,13 +388,13 @@ class OrderService:
     ) -> OrderView:
         """Cancel an order the broker never received; recovery never sends a canceled order. `exchanges` are
         the lookups that found it missing."""
-        async with self.db.session() as session:
-            repo = TradingRepository(session)
+        async with self.db.unit() as unit:
+            repo = TradingRepository(unit)
             record = await self._stored(repo, order_id, account)
             if OrderStatus(record.status).working and record.broker_order_id is None:
                 await self._move(repo, record, OrderStatus.CANCELED, "canceled before it reached the broker")
                 await repo.save_order(record)
-            await self._record_exchanges(session, record.id, exchanges, user.id)
+            await self._record_exchanges(unit, record.id, exchanges, user.id)
             view = OrderView.of(record)
         await self._publish(user.id, view.status, view)
         return view
@@ -407,8 +409,8 @@ class OrderService:
         stop_price: Decimal | None = None,
     ) -> OrderView:
         """Change a working order's quantity or prices; the change goes through risk and compliance again."""
-        async with self.db.session() as session:
-            repo = TradingRepository(session)
+        async with self.db.unit() as unit:
+            repo = TradingRepository(unit)
             record = await self._order(repo, order_id, user)
             account = await self._account(repo, record.account_id, user)
             if not OrderStatus(record.status).working or record.broker_order_id is None:
@@ -425,7 +427,7 @@ class OrderService:
             if not decision.allowed:
                 raise Rejected(f"the change is refused: {'; '.join(decision.reasons)}")
             await self.audit.record(
-                session, "order.replace_requested", actor_id=user.id, target=record.id,
+                unit, "order.replace_requested", actor_id=user.id, target=record.id,
                 detail={"qty": qty, "limit_price": limit_price, "stop_price": stop_price},
             )  # fmt: skip
             broker_order_id = record.broker_order_id
@@ -433,8 +435,8 @@ class OrderService:
             account, order_id, user.id,
             lambda: broker.replace(broker_order_id, qty=qty, limit_price=limit_price, stop_price=stop_price),
         )  # fmt: skip
-        async with self.db.session() as session:
-            repo = TradingRepository(session)
+        async with self.db.unit() as unit:
+            repo = TradingRepository(unit)
             record = await self._order(repo, order_id, user)
             record.qty, record.limit_price, record.stop_price = update.qty, update.limit_price, update.stop_price
             if record.order_class == OrderClass.OCO:  # an OCO's limit is its take-profit
@@ -444,7 +446,7 @@ class OrderService:
             await repo.add_events(
                 [_event(record, "replaced", record.status, self.clock.now(), detail=changed.describe())]
             )
-            await self._record_exchanges(session, record.id, exchanges, user.id)
+            await self._record_exchanges(unit, record.id, exchanges, user.id)
             ours = record.client_order_id
         # a broker may give the replacement its own client order id (Alpaca does): record it under ours
         return await self.apply_update(account, dataclass_replace(update, client_order_id=ours), [], actor=user.id)
@@ -520,8 +522,8 @@ class OrderService:
     async def _refresh_group(self, account: TradingAccount, parent_id: str, actor: str | None) -> None:
         """Read a bracket's or an OCO's parent again from the broker and record it and its legs: a leg that
         filled or ended has shrunk or canceled its partner at the venue."""
-        async with self.db.session() as session:
-            parent = await TradingRepository(session).order(parent_id, owner_id=account.owner_id)
+        async with self.db.unit() as unit:
+            parent = await TradingRepository(unit).order(parent_id, owner_id=account.owner_id)
         if parent is None:
             return
         broker = await self.broker_for(account)
@@ -536,7 +538,7 @@ class OrderService:
 
     async def _adopt_leg(
         self,
-        session: AsyncSession,
+        unit: AsyncSession | Unit,
         repo: TradingRepository,
         account: TradingAccount,
         update: BrokerOrder,
@@ -562,7 +564,7 @@ class OrderService:
             [_event(record, "leg", OrderStatus.NEW, now, detail=detail, data={"parent_id": parent.id})]
         )
         await self.audit.record(
-            session, "order.leg_recorded", actor_id=actor, target=record.id,
+            unit, "order.leg_recorded", actor_id=actor, target=record.id,
             detail={"parent_id": parent.id, "client_order_id": record.client_order_id, "order": detail},
         )  # fmt: skip
         return record
@@ -577,19 +579,19 @@ class OrderService:
         parent_id: str | None = None,
         exchanges: Sequence[BrokerExchange] = (),
     ) -> OrderView:
-        async with self.db.session() as session:
-            repo = TradingRepository(session)
+        async with self.db.unit() as unit:
+            repo = TradingRepository(unit)
             record = await repo.order_for_account(account.id, client_order_id=update.client_order_id)
             if record is None:  # only a leg the venue placed is not on the books yet
-                record = await self._adopt_leg(session, repo, account, update, actor, parent_id)
+                record = await self._adopt_leg(unit, repo, account, update, actor, parent_id)
             if record is None:
                 raise NotFound(f"no order {update.client_order_id} in account {account.name}")
-            await self._record_exchanges(session, record.id, exchanges, actor)
+            await self._record_exchanges(unit, record.id, exchanges, actor)
             now = self.clock.now()
             if record.broker_order_id is None:
                 record.broker_order_id = update.broker_order_id
                 await self.audit.record(
-                    session, "order.broker_accepted", actor_id=actor, target=record.id,
+                    unit, "order.broker_accepted", actor_id=actor, target=record.id,
                     detail={"broker_order_id": update.broker_order_id, "status": update.status.value},
                 )  # fmt: skip
             if update.qty != record.qty and (record.parent_id is not None or record.order_class == OrderClass.OCO):
@@ -601,7 +603,7 @@ class OrderService:
             for fill in fresh:
                 await self._record_fill(repo, account, record, fill)
                 await self.audit.record(
-                    session, "order.fill", actor_id=actor, target=record.id,
+                    unit, "order.fill", actor_id=actor, target=record.id,
                     detail={"fill_id": fill.fill_id, "qty": fill.qty, "price": fill.price, "commission": fill.commission},
                 )  # fmt: skip
             if update.filled_qty > record.filled_qty:  # fills not itemised (yet): trust the broker's totals
@@ -704,11 +706,11 @@ class OrderService:
                 raise
 
     async def _record_exchanges(
-        self, session: AsyncSession, order_id: str, exchanges: Sequence[BrokerExchange], actor: str | None
+        self, unit: AsyncSession | Unit, order_id: str, exchanges: Sequence[BrokerExchange], actor: str | None
     ) -> None:
         for exchange in exchanges:
             await self.audit.record(
-                session, "broker.exchange", actor_id=actor, target=order_id, detail=exchange_detail(exchange)
+                unit, "broker.exchange", actor_id=actor, target=order_id, detail=exchange_detail(exchange)
             )
 
     async def record_exchanges(
@@ -723,8 +725,8 @@ class OrderService:
         self, account: TradingAccount, order_id: str, exchanges: Sequence[BrokerExchange], actor: str | None
     ) -> None:
         if exchanges:
-            async with self.db.session() as session:
-                await self._record_exchanges(session, order_id, exchanges, actor)
+            async with self.db.unit() as unit:
+                await self._record_exchanges(unit, order_id, exchanges, actor)
 
     async def _stored(self, repo: TradingRepository, order_id: str, account: TradingAccount) -> OrderRow:
         record = await repo.order(order_id, owner_id=account.owner_id)
