@@ -1,11 +1,11 @@
 """Benchmark the order path. Prints one JSON line per figure: {"bench": NAME, "value": X, "unit": U}.
 
 One order is what the desk does for a market order and its paper fill, in process through the services:
-`OrderService.submit` (idempotency, `broker.account()`, risk, compliance, the outbox commit, the venue's commit,
-the desk's record of the acceptance), then `PaperBroker.on_tick` for its symbol (the venue's fill, committed)
-and `Reconciler.record_fills` → `OrderService.apply_update` (the desk's fill, position and audit entries,
-committed), which is what the paper feed does with a fill. Every step commits before the next starts; the
-timer stops after the last commit.
+`OrderService.submit` (idempotency, `broker.account()`, risk, compliance, the outbox commit, then the venue's
+acceptance and the desk's record of it, committed together), then what the paper feed does with a quote
+(`PaperFeed.step`): in one unit of work (`OrderService.with_venue`), `PaperBroker.on_tick` for its symbol (the
+venue's fill) and `Reconciler.record_fills` → `OrderService.apply_update` (the desk's fill, position and audit
+entries), committed. Three commits per order; the timer stops after the last.
 
 - order_path_p50_ms / order_path_p99_ms: SQLite in WAL mode (synchronous=NORMAL: a commit survives the process
   dying, not the machine losing power), one account, orders one after another;
@@ -88,8 +88,9 @@ class Trader:
         started = time.perf_counter()
         view = await desk.orders.submit(self.user, command)
         clock.advance(timedelta(milliseconds=1))
-        fills = await self.broker.on_tick(symbol, PRICE, clock.now())
-        await desk.reconciler.record_fills(self.account_id, fills)
+        async with desk.orders.with_venue(self.broker):  # as the paper feed does (`PaperFeed.step`)
+            fills = await self.broker.on_tick(symbol, PRICE, clock.now())
+            await desk.reconciler.record_fills(self.account_id, fills)
         elapsed = (time.perf_counter() - started) * 1000
         if view.status != "accepted" or len(fills) != 1:
             raise SystemExit(f"order {command.client_order_id} was {view.status} ({view.reason}), fills {fills}")

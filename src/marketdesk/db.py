@@ -155,6 +155,7 @@ class Database:
         if joined is not None:
             yield joined
             return
+        unit: Unit | None = None
         try:
             if self._inline is not None:
                 async with self._inline.transaction() as direct:
@@ -170,11 +171,14 @@ class Database:
                     async with holding(self, unit):
                         yield unit
         except BaseException as exc:
+            if unit is not None:
+                unit._rolled_back()
             translated = translate_db_error(exc)
             if translated is not None:
                 raise translated from exc
             raise
-        unit._committed()
+        if unit is not None:  # always: the body ran
+            unit._committed()
 
     async def ping(self) -> None:
         """Run a trivial query; raise `Temporary` when the database does not answer."""

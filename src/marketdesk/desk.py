@@ -368,7 +368,7 @@ def build_trading(
         "orders": orders,
         "trading_accounts": trading_accounts,
         "reconciler": reconciler,
-        "paper_feed": PaperFeed(brokers, quotes, on_fills, settings.tick_interval_s),
+        "paper_feed": PaperFeed(brokers, quotes, on_fills, settings.tick_interval_s, together=orders.with_venue),
         "corporate_actions": CorporateActionsApplier(
             db, clock, audit, brokers, reconciler, stored_actions(market.store), publish=publish
         ),

@@ -14,7 +14,8 @@ them per order. `Database.unit()` opens a `Unit` instead:
 
 A unit commits on success and rolls back on any error, like a session; its before-commit hooks (the audit
 log's append, `marketdesk.audit.service`) run inside the transaction, its after-commit callbacks once it has
-committed (a broker's in-memory state follows only what is stored).
+committed, its rollback callbacks if it does not (the paper venue's in-memory state, kept as it writes, is put
+back: memory follows only what is stored).
 
 **Joining.** A unit opened while the same task already has one open on the same database joins it: the inner
 `unit()` yields the outer unit, and nothing commits until the outer one does. The in-process paper venue
@@ -43,13 +44,14 @@ class Unit:
     """One open transaction for prepared statements: `direct` to run them on, `info` for what the callers stage
     in it (keyed like `Session.info`), hooks run before the commit and callbacks after it."""
 
-    __slots__ = ("_after", "_before", "direct", "info")
+    __slots__ = ("_after", "_before", "_undo", "direct", "info")
 
     def __init__(self, direct: Direct) -> None:
         self.direct = direct
         self.info: dict[str, Any] = {}
         self._before: dict[str, Hook] = {}
         self._after: list[Callable[[], None]] = []
+        self._undo: list[Callable[[], None]] = []
 
     def before_commit(self, key: str, hook: Hook) -> None:
         """Run `hook(unit)` inside the transaction just before it commits (once per `key`)."""
@@ -59,14 +61,24 @@ class Unit:
         """Call `callback()` once the transaction has committed (never after a rollback), in order."""
         self._after.append(callback)
 
+    def on_rollback(self, callback: Callable[[], None]) -> None:
+        """Call `callback()` if the transaction rolls back (state kept in memory ahead of the commit is put
+        back), latest first."""
+        self._undo.append(callback)
+
     async def _prepare(self) -> None:
         while self._before:  # a hook may stage more (and add another hook): run until none is left
             key = next(iter(self._before))
             await self._before.pop(key)(self)
 
     def _committed(self) -> None:
-        callbacks, self._after = self._after, []
+        callbacks, self._after, self._undo = self._after, [], []
         for callback in callbacks:
+            callback()
+
+    def _rolled_back(self) -> None:
+        callbacks, self._after, self._undo = self._undo, [], []
+        for callback in reversed(callbacks):
             callback()
 
 
@@ -160,3 +172,31 @@ class InlinePool:
         for connection in list(self._open):
             self._close(connection)
         self._idle.clear()
+
+
+class TaskLock:
+    """An asyncio lock that the task holding it may take again. The paper venue's calls take it; a unit of
+    work that spans a venue call and the desk's record of it (`OrderService.with_venue`) holds it throughout,
+    so every task takes the venue's lock before the database's write lock, never the other way round."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._owner: asyncio.Task[Any] | None = None
+        self._depth = 0
+
+    async def __aenter__(self) -> None:
+        task = _task()
+        if task is not None and self._owner is task:
+            self._depth += 1
+            return
+        await self._lock.acquire()
+        self._owner, self._depth = task, 1
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            self._owner = None
+            self._lock.release()
+
+    def locked(self) -> bool:
+        return self._lock.locked()

@@ -74,8 +74,10 @@ class Books:
         """A quote one second on, shown to the venue; its fills recorded as the desk's feed records them."""
         self.clock.advance(timedelta(seconds=1))
         await self.desk.quotes.publish([Quote("AAA", self.clock.now(), D(price), volume=volume)])
-        fills = await (await self.broker()).on_tick("AAA", D(price), self.clock.now(), volume)
-        await self.desk.reconciler.record_fills(self.account_id, fills)
+        broker = await self.broker()
+        async with self.desk.orders.with_venue(broker):  # one unit of work, as `PaperFeed.step`
+            fills = await broker.on_tick("AAA", D(price), self.clock.now(), volume)
+            await self.desk.reconciler.record_fills(self.account_id, fills)
         return fills
 
     async def orders(self) -> dict[str, OrderView]:

@@ -19,6 +19,7 @@ Dropping entries from the end of the log leaves a valid shorter chain; to detect
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 import re
@@ -71,9 +72,36 @@ class VerifyResult:
 
 def canonical_detail(detail: Mapping[str, Any] | None) -> str:
     """The detail as canonical JSON (sorted keys, no spaces), refusing keys that name a secret."""
-    data = to_jsonable(dict(detail or {}))
-    _refuse_secret_keys(data, "detail")
+    try:
+        data = _checked(dict(detail or {}))
+    except _SecretKey:
+        _refuse_secret_keys(to_jsonable(dict(detail or {})), "detail")  # raises, naming where the key is
+        raise
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+class _SecretKey(Exception):
+    """A detail key names a secret (`_checked`); `canonical_detail` says where."""
+
+
+def _checked(value: Any) -> Any:
+    """`to_jsonable(value)`, raising `_SecretKey` at a key that names a secret: one walk for both (each order
+    records several entries)."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        plain = {}
+        for key, inner in value.items():
+            name = key if type(key) is str else str(key)
+            if names_secret(name):
+                raise _SecretKey
+            plain[name] = _checked(inner)
+        return plain
+    if kind is list or kind is tuple:
+        return [_checked(inner) for inner in value]
+    converted = to_jsonable(value)
+    return _checked(converted) if type(converted) is dict or type(converted) is list else converted
 
 
 def entry_hash(
@@ -289,10 +317,16 @@ def _problem(row: Any, expected: int, prev_hash: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
+def names_secret(key: str) -> bool:
+    """Whether a detail key names a secret (keys repeat from entry to entry: each is checked once)."""
+    return SECRET_KEY_NAMES.search(key) is not None
+
+
 def _refuse_secret_keys(value: Any, path: str) -> None:
     if isinstance(value, dict):
         for key, inner in value.items():
-            if SECRET_KEY_NAMES.search(str(key)):
+            if names_secret(str(key)):
                 raise Operational(
                     f"audit {path} key {key!r} names a secret; the audit log must never hold one",
                     hint="Record what happened (e.g. the secret's name), never the value; rename the key.",

@@ -18,7 +18,7 @@ other's exchanges; a worker thread the adapter starts (`asyncio.to_thread`) inhe
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -198,3 +198,20 @@ class Broker(Protocol):
     async def positions(self) -> list[BrokerPosition]: ...
 
     async def account(self) -> BrokerAccount: ...
+
+
+@runtime_checkable
+class InProcessVenue(Protocol):
+    """A venue that keeps its books in a database of this process (the paper broker). When that is the desk's
+    own database, the order service writes the venue's change and its own record of it in one unit of work
+    (`OrderService.with_venue`): one commit instead of two, and never one without the other."""
+
+    @property
+    def database(self) -> object:
+        """The `Database` the venue writes to."""
+        ...
+
+    def hold(self) -> AbstractAsyncContextManager[None]:
+        """The venue's own lock, reentrant for the task holding it: held across such a unit of work, so that
+        every task takes it before the database's write lock."""
+        ...

@@ -43,7 +43,6 @@ corporate action) is written in one transaction, and the in-memory state moves o
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import replace
@@ -81,6 +80,7 @@ from marketdesk.trading.paper_state import (
     Stage,
 )
 from marketdesk.trading.paper_store import PaperStore
+from marketdesk.unit import TaskLock
 
 T = TypeVar("T")
 
@@ -122,8 +122,17 @@ class PaperBroker:
         self.policy = AccountPolicy(account_type, margin_multiplier, borrow, margin_rates or MarginRates())
         self.store = PaperStore(database, clock, account_id, account_type, opening_cash)
         self.links = Links(self.store, self.hours)
-        self._lock = asyncio.Lock()
+        self._lock = TaskLock()  # reentrant for its task: `hold()`
         self._next_roll = clock.now()
+
+    @property
+    def database(self) -> Database:
+        """Where the venue's books are written (`broker.InProcessVenue`)."""
+        return self.store.database
+
+    def hold(self) -> TaskLock:
+        """The venue's lock, for a caller whose unit of work spans venue calls (`broker.InProcessVenue`)."""
+        return self._lock
 
     # the Broker port ------------------------------------------------------------------------------------------
 

@@ -1,15 +1,17 @@
 """The paper account's state in memory, written through to the `paper_*` tables.
 
-Reads never touch the database: the broker answers from memory. Every change is staged (`Stage`), written in
-one transaction by `commit`, and only then kept in memory, so a failed write leaves both as they were and a
-crash never stores half a fill.
+Reads never touch the database: the broker answers from memory. Every change is staged (`Stage`) and written
+in one unit of work by `commit` (`Database.unit()`, which joins the desk's unit when the order service has one
+open: `OrderService.with_venue`). Memory keeps the stage once it is written and puts it back if the unit rolls
+back, so a failed write leaves both as they were and a crash never stores half a fill.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from marketdesk.clock import Clock
 from marketdesk.db import Database
@@ -30,6 +32,8 @@ from marketdesk.trading.paper_state import (
 )
 
 ZERO = Decimal(0)
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class PaperStore:
@@ -151,10 +155,23 @@ class PaperStore:
                     {"symbol": action.symbol, "kind": action.kind, "value": action.value, "cash": action.cash,
                      "at": action.at}
                 )  # fmt: skip
-            unit.after_commit(lambda: self._kept(stage, ledger, mark))
+            unit.on_rollback(self._kept(stage, ledger, mark))
 
-    def _kept(self, stage: Stage, ledger: Ledger, mark: Mark) -> None:
-        """Keep a committed stage in memory."""
+    def _kept(self, stage: Stage, ledger: Ledger, mark: Mark) -> Callable[[], None]:
+        """Keep a written stage in memory; return what puts memory back as it was (the unit rolled back).
+
+        The stage is kept as soon as it is written, not at the commit: in a unit the desk's own record joins
+        (`OrderService.with_venue`), the venue must see its own change before the commit, which comes later."""
+        ids = list(stage.orders)
+        clients = [record.request.client_order_id for record in stage.orders.values()]
+        parents = {record.parent_id for record in stage.orders.values() if record.parent_id is not None}
+        ledger_before, mark_before, fills_before = self.ledger, self.mark, len(self.fills)
+        position_rows_before = set(self._position_rows)
+        orders_before = _saved(self.orders, ids)
+        working_before = _saved(self.working, ids)
+        clients_before = _saved(self.by_client, clients)
+        children_before = {p: list(self.children[p]) if p in self.children else None for p in parents}
+        actions_before = _saved(self.actions, [action.key for action in stage.actions])
         self.ledger = ledger
         self.mark = mark
         for record in sorted(stage.orders.values(), key=lambda record: record.seq):
@@ -163,6 +180,17 @@ class PaperStore:
         for action in stage.actions:
             self.actions[action.key] = action
         self._position_rows = (self._position_rows | stage.positions) & set(ledger.positions)
+
+        def undo() -> None:
+            self.ledger, self.mark, self._position_rows = ledger_before, mark_before, position_rows_before
+            del self.fills[fills_before:]
+            _restore(self.orders, orders_before)
+            _restore(self.working, working_before)
+            _restore(self.by_client, clients_before)
+            _restore(self.children, children_before)
+            _restore(self.actions, actions_before)
+
+        return undo
 
     async def _write_position(self, repository: PaperRepository, ledger: Ledger, symbol: str, now: datetime) -> None:
         position = ledger.positions.get(symbol)
@@ -180,3 +208,16 @@ class PaperStore:
             await repository.update_position(symbol, values)
         else:
             await repository.insert_position(symbol, values)
+
+
+def _saved(values: dict[K, V], keys: Iterable[K]) -> dict[K, V | None]:
+    """What `values` holds under `keys` (None: nothing), for `_restore`."""
+    return {key: values.get(key) for key in keys}
+
+
+def _restore(values: dict[K, V], saved: dict[K, V | None]) -> None:
+    for key, value in saved.items():
+        if value is None:
+            values.pop(key, None)
+        else:
+            values[key] = value

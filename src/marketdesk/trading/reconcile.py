@@ -21,10 +21,13 @@ from marketdesk.audit.service import AuditService
 from marketdesk.clock import Clock
 from marketdesk.db import Database
 from marketdesk.errors import MarketdeskError, NotFound
+from marketdesk.logs import get_logger
 from marketdesk.trading.broker import Broker, BrokerFill, collect_exchanges
 from marketdesk.trading.models import ReconciliationFinding, TradingAccount
 from marketdesk.trading.repository import PositionRow, TradingRepository
 from marketdesk.trading.service import BrokerFor, OrderService, command_of
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,9 +150,15 @@ class Reconciler:
         broker = await self.broker_for(account)
         for client_order_id in dict.fromkeys(f.client_order_id for f in fills):
             update = await broker.order(client_order_id=client_order_id)
-            if update is not None:
-                mine = [f for f in fills if f.client_order_id == client_order_id]
+            if update is None:
+                continue
+            mine = [f for f in fills if f.client_order_id == client_order_id]
+            try:
                 await self.orders.apply_update(account, update, mine)
+            except NotFound:  # placed at the venue, not through the desk: reconciliation reports it
+                log.warning(
+                    "fill of an order the desk did not place", account=account.name, client_order_id=client_order_id
+                )
 
     async def reconcile_for(self, user: CurrentUser, account_id: str) -> list[Finding]:
         """`reconcile` on the caller's own account."""

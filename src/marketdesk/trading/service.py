@@ -25,27 +25,34 @@ no ORM session: `marketdesk.unit`); listings use sessions.
 
 from __future__ import annotations
 
-import functools
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from dataclasses import replace as dataclass_replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeGuard, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketdesk.accounts.roles import CurrentUser
-from marketdesk.audit.service import SECRET_KEY_NAMES, AuditService
+from marketdesk.audit.service import AuditService, names_secret
 from marketdesk.clock import Clock
 from marketdesk.db import Database
 from marketdesk.errors import MarketdeskError, NotFound, Rejected, Temporary
 from marketdesk.kit.jsonutil import to_jsonable
 from marketdesk.trading import compliance, risk
 from marketdesk.trading.activity import Execution, OrderIntent, SessionCalendar, Side, trade_date
-from marketdesk.trading.broker import Broker, BrokerExchange, BrokerFill, BrokerOrder, collect_exchanges
+from marketdesk.trading.broker import (
+    Broker,
+    BrokerExchange,
+    BrokerFill,
+    BrokerOrder,
+    InProcessVenue,
+    collect_exchanges,
+)
 from marketdesk.trading.models import TradingAccount
 from marketdesk.trading.orders import (
     Bracket,
@@ -60,11 +67,12 @@ from marketdesk.trading.orders import (
 from marketdesk.trading.positions import Position
 from marketdesk.trading.repository import OrderRow, PositionRow, TradingRepository
 from marketdesk.trading.settings import compliance_from_json, risk_from_json
-from marketdesk.unit import Unit
+from marketdesk.unit import Unit, open_unit
 
 T = TypeVar("T")
 
 THROTTLE_WINDOW = timedelta(seconds=60)
+DEFERRED = "marketdesk.orders.deferred"  # Unit.info key: what `with_venue` publishes after its commit
 COMPLIANCE_LOOKBACK = timedelta(days=10)  # covers 5 sessions across any holiday run
 ORDERS_CHANNEL = "orders"
 
@@ -258,6 +266,31 @@ class OrderService:
         return view
 
     async def _send_once(
+        self, account: TradingAccount, broker: Broker, order_id: str, order: SubmitOrder, actor: str | None
+    ) -> OrderView:
+        async with self.with_venue(broker):  # the paper venue's acceptance and the desk's record: one commit
+            return await self._send_unit(account, broker, order_id, order, actor)
+
+    @asynccontextmanager
+    async def with_venue(self, broker: object) -> AsyncIterator[None]:
+        """One unit of work for a change at `broker` and the desk's record of it, when `broker` is an
+        in-process venue writing to the desk's database (the paper broker; any other broker: nothing is
+        added). The venue's writes and this service's join the unit and commit together, so neither is ever
+        stored without the other. The venue's lock is held throughout (the order of locks: venue, then
+        database). What the service publishes meanwhile goes out once the unit has committed (nothing, if it
+        rolls back). Used for placing an order and by the paper venue's quote feed for fills
+        (`venue.PaperFeed`). Inside a unit already open it adds nothing."""
+        venue = broker if _in_process(broker) else None
+        if venue is None or venue.database is not self.db or open_unit(self.db) is not None:
+            yield
+            return
+        async with venue.hold(), self.db.unit() as unit:
+            unit.info[DEFERRED] = []
+            yield
+        for owner_id, kind, view in unit.info[DEFERRED]:
+            await self._publish(owner_id, kind, view)
+
+    async def _send_unit(
         self, account: TradingAccount, broker: Broker, order_id: str, order: SubmitOrder, actor: str | None
     ) -> OrderView:
         with collect_exchanges() as exchanges:
@@ -760,8 +793,25 @@ class OrderService:
             raise Rejected(f"{broker.name} does not trade outside regular hours")
 
     async def _publish(self, owner_id: str, kind: str, view: OrderView) -> None:
-        if self.publish is not None:
-            await self.publish(owner_id, ORDERS_CHANNEL, {"event": kind, "order": to_jsonable(view)})
+        if self.publish is None:
+            return
+        unit = open_unit(self.db)
+        if unit is not None and DEFERRED in unit.info:  # inside `with_venue`: once it has committed
+            unit.info[DEFERRED].append((owner_id, kind, view))
+            return
+        await self.publish(owner_id, ORDERS_CHANNEL, {"event": kind, "order": to_jsonable(view)})
+
+
+_IN_PROCESS: dict[type, bool] = {}
+
+
+def _in_process(broker: object) -> TypeGuard[InProcessVenue]:
+    """Whether `broker` is an `InProcessVenue`: a protocol check costs tens of µs, so once per broker type."""
+    kind = type(broker)
+    found = _IN_PROCESS.get(kind)
+    if found is None:
+        found = _IN_PROCESS[kind] = isinstance(broker, InProcessVenue)
+    return found
 
 
 def _reads_executions(
@@ -798,15 +848,10 @@ def exchange_detail(exchange: BrokerExchange) -> dict[str, Any]:
     return detail
 
 
-@functools.lru_cache(maxsize=4096)
-def _names_secret(key: str) -> bool:
-    return SECRET_KEY_NAMES.search(key) is not None  # venues repeat their field names: each is checked once
-
-
 def _holds_secret_key(value: Any) -> bool:
     if isinstance(value, dict):
         for key, inner in value.items():
-            if _names_secret(str(key)) or _holds_secret_key(inner):
+            if names_secret(str(key)) or _holds_secret_key(inner):
                 return True
     elif isinstance(value, list | tuple):
         for inner in value:
@@ -820,7 +865,7 @@ def _without_secrets(value: Any, path: str, stripped: list[str]) -> Any:
         kept = {}
         for key, inner in value.items():
             where = f"{path}.{key}" if path else str(key)
-            if _names_secret(str(key)):
+            if names_secret(str(key)):
                 stripped.append(where)
             else:
                 kept[key] = _without_secrets(inner, where, stripped)

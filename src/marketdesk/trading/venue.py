@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Iterable
+from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Protocol
@@ -172,12 +173,22 @@ OnFills = Callable[[PaperBroker, list[BrokerFill]], Awaitable[None]]
 
 class PaperFeed:
     """Shows every paper broker with working orders the newest quote of each symbol it waits on, once per
-    tick, and hands the fills it makes to `on_fills` (the order service records them)."""
+    tick, and hands the fills it makes to `on_fills` (the order service records them), both inside one unit of
+    work from `together` (`OrderService.with_venue`): a fill is on the venue's books and the desk's, or on
+    neither and made again at the next quote."""
 
-    def __init__(self, brokers: Brokers, quotes: QuoteHub, on_fills: OnFills, interval_s: float) -> None:
+    def __init__(
+        self,
+        brokers: Brokers,
+        quotes: QuoteHub,
+        on_fills: OnFills,
+        interval_s: float,
+        together: Callable[[PaperBroker], AbstractAsyncContextManager[None]] = lambda _: contextlib.nullcontext(),
+    ) -> None:
         self.brokers = brokers
         self.quotes = quotes
         self.on_fills = on_fills
+        self.together = together  # one unit of work for a tick's fills at the venue and on the desk's books
         self.interval_s = max(interval_s, 0.05)
         self._feeds: dict[str, QuoteFeed] = {}
         self._seen: dict[tuple[str, str], datetime] = {}
@@ -193,10 +204,11 @@ class PaperFeed:
                 if quote is None or self._seen.get((broker.account_id, symbol)) == quote.ts:
                     continue
                 self._seen[(broker.account_id, symbol)] = quote.ts
-                fills = await feed.handle(quote_payload(quote))
-                if fills:
-                    made += len(fills)
-                    await self.on_fills(broker, fills)
+                async with self.together(broker):  # the venue's fills and the desk's record of them: one commit
+                    fills = await feed.handle(quote_payload(quote))
+                    if fills:
+                        await self.on_fills(broker, fills)
+                made += len(fills)
         return made
 
     async def _run(self) -> None:

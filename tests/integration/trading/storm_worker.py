@@ -1,6 +1,6 @@
 """The process that `test_crash_storm.py` kills: a desk placing a seeded storm of market orders at the paper venue.
 
-    python storm_worker.py setup STATE_DIR --seed 7    # once: the database, a user, a paper account
+    python storm_worker.py setup STATE_DIR --seed 7 [--venue separate]   # once: database, user, paper account
     python storm_worker.py run STATE_DIR --go          # start the desk (recovery), then the storm
     python storm_worker.py serve STATE_DIR             # what the test runs (below)
 
@@ -130,11 +130,21 @@ class Signals:
 
 
 class SpeakingPaperBroker(PaperBroker):
-    """The real paper broker, saying when it passes the points a crash can fall between (see the module doc)."""
+    """The real paper broker, saying when it passes the points a crash can fall between (see the module doc).
 
-    def __init__(self, *args: Any, signals: Signals, **kwargs: Any) -> None:
+    `joined` (the desk's own way with its paper venue): the venue's writes join the desk's unit of work
+    (`OrderService.with_venue`), so `V` and `F` fall inside one transaction with the desk's record. Not joined:
+    the venue says its books are elsewhere, as a remote broker's are, and commits on its own, so a crash at `V`
+    or `F` leaves the venue ahead of the desk, which recovery and the fill path must then make good."""
+
+    def __init__(self, *args: Any, signals: Signals, joined: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.signals = signals
+        self.joined = joined
+
+    @property
+    def database(self) -> Any:
+        return self.store.database if self.joined else None
 
     async def submit(self, order: SubmitOrder) -> BrokerOrder:
         await self.signals.point("A", order.client_order_id)
@@ -173,8 +183,9 @@ def make_desk(state_dir: Path, clock: Clock) -> Desk:
     return build_desk(settings, clock, source=FakeSource(clock))
 
 
-async def setup(state_dir: Path, seed: int) -> None:
-    """The database, the desk's user and its paper account; their ids in STATE_DIR/state.json."""
+async def setup(state_dir: Path, seed: int, venue: str = "joined") -> None:
+    """The database, the desk's user and its paper account; their ids and the venue's mode (`joined` or
+    `separate`, see SpeakingPaperBroker) in STATE_DIR/state.json."""
     origin = datetime.now(UTC)
     desk = make_desk(state_dir, SessionClock(origin))
     await asyncio.to_thread(upgrade, desk.settings.effective_database_url)
@@ -183,7 +194,9 @@ async def setup(state_dir: Path, seed: int) -> None:
         created = await desk.accounts.create_user(session, EMAIL, PASSWORD, Role.ADMIN)
     user = CurrentUser(created.id, created.email, Role.ADMIN, session_id="storm")
     account = await desk.trading_accounts.open(user, "Storm", risk=RISK)
-    state = {"seed": seed, "origin": origin.isoformat(), "user_id": user.id, "account_id": account["id"]}
+    state = {
+        "seed": seed, "origin": origin.isoformat(), "user_id": user.id, "account_id": account["id"], "venue": venue,
+    }  # fmt: skip
     (state_dir / "state.json").write_text(json.dumps(state))
     await desk.db.dispose()
 
@@ -207,7 +220,7 @@ async def run(state_dir: Path, until: int, pause: tuple[str, int, float] | None,
     # the desk's broker for the account, made as `Brokers` makes it, only speaking (see SpeakingPaperBroker)
     desk.brokers._brokers[account.id] = SpeakingPaperBroker(
         desk.db, clock, account_id=account.id, calendar=desk.brokers.paper_calendar,
-        account_type=AccountType.MARGIN, signals=signals,
+        account_type=AccountType.MARGIN, signals=signals, joined=state.get("venue", "joined") == "joined",
     )  # fmt: skip
     user = CurrentUser(state["user_id"], EMAIL, Role.ADMIN, session_id="storm")
     say("R")
@@ -317,7 +330,7 @@ def serve(state_dir: Path) -> None:
             code = 0
             try:
                 if command == "setup":
-                    asyncio.run(setup(state_dir, int(rest[0])))
+                    asyncio.run(setup(state_dir, int(rest[0]), *rest[1:2]))
                 else:
                     asyncio.run(run(state_dir, int(rest[0]), parse_pause(rest[1] if len(rest) > 1 else None)))
             except BaseException:
@@ -338,9 +351,10 @@ def main() -> None:
     parser.add_argument("--until", type=int, default=1_000_000, help="stop before this order number")
     parser.add_argument("--pause", help="POINT:K:MS, e.g. V:3:300")
     parser.add_argument("--go", action="store_true", help="start the storm without waiting for SIGUSR1")
+    parser.add_argument("--venue", choices=["joined", "separate"], default="joined", help="setup: the venue's mode")
     args = parser.parse_args()
     if args.command == "setup":
-        asyncio.run(setup(args.state_dir, args.seed))
+        asyncio.run(setup(args.state_dir, args.seed, args.venue))
     elif args.command == "run":
         asyncio.run(run(args.state_dir, args.until, parse_pause(args.pause), go=args.go))
     else:
