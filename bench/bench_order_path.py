@@ -1,11 +1,12 @@
 """Benchmark the order path. Prints one JSON line per figure: {"bench": NAME, "value": X, "unit": U}.
 
 One order is what the desk does for a market order and its paper fill, in process through the services:
-`OrderService.submit` (idempotency, `broker.account()`, risk, compliance, the outbox commit, then the venue's
-acceptance and the desk's record of it, committed together), then what the paper feed does with a quote
-(`PaperFeed.step`): in one unit of work (`OrderService.with_venue`), `PaperBroker.on_tick` for its symbol (the
-venue's fill) and `Reconciler.record_fills` → `OrderService.apply_update` (the desk's fill, position and audit
-entries), committed. Three commits per order; the timer stops after the last.
+`OrderService.submit` (idempotency, `broker.account()`, risk, compliance, the order, the venue's acceptance and
+the desk's record of it, committed together: with the paper venue, placing is one unit of work,
+`OrderService.with_venue`), then what the paper feed does with a quote (`PaperFeed.step`): in one unit of work,
+`PaperBroker.on_tick` for its symbol (the venue's fill) and `Reconciler.record_fills` →
+`OrderService.apply_update` (the desk's fill, position and audit entries), committed. Two commits per order;
+the timer stops after the last.
 
 - order_path_p50_ms / order_path_p99_ms: SQLite in WAL mode (synchronous=NORMAL: a commit survives the process
   dying, not the machine losing power), one account, orders one after another;

@@ -7,9 +7,12 @@
   `broker.exchange` audit entry (target: the order), written in the unit of work that records the outcome (the
   acceptance, the cancel, the replacement, the refusal); a call that fails with nothing else to record has its
   exchanges recorded on their own.
-- **Outbox:** the order is committed in status `new` *before* the broker is called. If the process dies in
-  between, `recover()` asks the broker for that `client_order_id` at start-up: found → recorded; never
-  received → submitted again under the same id (the broker deduplicates). Nothing is lost or placed twice.
+- **Outbox:** the order is committed in status `new` *before* a broker elsewhere (Alpaca) is called. If the
+  process dies in between, `recover()` asks the broker for that `client_order_id` at start-up: found →
+  recorded; never received → submitted again under the same id (the broker deduplicates). Nothing is lost or
+  placed twice. The paper venue writes to the desk's own database, so there placing is one unit of work
+  (`with_venue`): the order, the venue's acceptance and the desk's record commit together, or nothing does,
+  and so do a fill at the venue and on the desk's books.
 - Broker updates (fills, cancels, expiries) come back through `apply_update`, from a broker that pushes or from
   `sync()` polling one that does not; fills are deduplicated by the broker's fill id, so replaying is safe.
 - **Brackets and OCO:** the venue places the legs (a bracket's exits as its entry fills, an OCO's stop-loss).
@@ -19,7 +22,7 @@
   so the partner it shrank or canceled is recorded with it. A leg's fills move positions once, like any fill.
 
 This service owns its units of work, unlike the others, because the outbox needs a commit between deciding
-and calling the broker. The order path's units are `Database.unit()` (prepared statements and audit entries,
+and calling a broker elsewhere. The order path's units are `Database.unit()` (prepared statements and audit entries,
 no ORM session: `marketdesk.unit`); listings use sessions.
 """
 
@@ -206,14 +209,25 @@ class OrderService:
             return await self._decide(repo, account, broker, order)
 
     async def submit(self, user: CurrentUser, order: SubmitOrder) -> OrderView:
-        """Place `order` through risk and compliance. The same client_order_id again returns the same order."""
+        """Place `order` through risk and compliance. The same client_order_id again returns the same order.
+
+        The order is committed (the outbox) before a broker elsewhere is called. With the paper venue, which
+        writes to the desk's database, the whole placing is one unit of work (`with_venue`): the order, the
+        venue's acceptance and the desk's record of it are stored together or not at all."""
+        async with self.db.unit() as unit:
+            account = await self._account(TradingRepository(unit), order.account_id, user)
+        broker = await self.broker_for(account)
+        async with self.with_venue(broker):
+            return await self._submit(user, account, broker, order)
+
+    async def _submit(
+        self, user: CurrentUser, account: TradingAccount, broker: Broker, order: SubmitOrder
+    ) -> OrderView:
         async with self.db.unit() as unit:
             repo = TradingRepository(unit)
-            account = await self._account(repo, order.account_id, user)
             existing = await repo.order_by_client_id(account.id, order.client_order_id, owner_id=user.id)
             if existing is not None:
                 return OrderView.of(existing)
-            broker = await self.broker_for(account)
             self._check_capabilities(broker, order)
             decision = await self._decide(repo, account, broker, order)
             now = self.clock.now()

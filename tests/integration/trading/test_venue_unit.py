@@ -1,7 +1,7 @@
 """The paper venue and the desk write in one unit of work (`OrderService.with_venue`, SQLite and PostgreSQL):
-the venue's acceptance of an order and the desk's record of it commit together, and so do a tick's fills at
-the venue and on the desk's books. When the desk's part fails, the venue's is undone too, in its tables and in
-its memory, and the next attempt (recovery, the next quote) makes both. What the desk publishes goes out only
+placing an order (the order, the venue's acceptance, the desk's record of it) commits as one, and so do a
+tick's fills at the venue and on the desk's books. When the desk's part fails, the venue's is undone too, in
+its tables and in its memory, and the next attempt (the client's retry, the next quote) makes both. What the desk publishes goes out only
 after the commit. Concurrent accounts and a cancel racing an order neither deadlock nor disagree."""
 
 from __future__ import annotations
@@ -41,11 +41,10 @@ def buy(client_order_id: str, account_id: str, qty: int = 5) -> SubmitOrder:
     return SubmitOrder(client_order_id, account_id, "AAA", Side.BUY, D(qty))
 
 
-async def test_when_the_desk_cannot_record_the_acceptance_the_venue_has_no_order_either(
+async def test_when_the_desk_cannot_record_the_acceptance_nothing_of_the_order_is_stored(
     books: Books, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     broker = await books.broker()
-    cash = (await broker.account()).cash
     real_save = TradingRepository.save_order
 
     async def failing_save(self: TradingRepository, order: Any) -> None:
@@ -57,14 +56,13 @@ async def test_when_the_desk_cannot_record_the_acceptance_the_venue_has_no_order
     monkeypatch.setattr(TradingRepository, "save_order", real_save)
     assert await broker.order(client_order_id="joint-1") is None  # memory was put back
     assert await (await from_tables(books)).order(client_order_id="joint-1") is None  # nothing was stored
-    left = (await books.orders())["joint-1"]
-    assert (left.status, left.broker_order_id) == ("new", None)  # the outbox has it: recovery sends it
-    assert await books.desk.reconciler.recover(await books.account()) == 1
-    sent = (await books.orders())["joint-1"]
+    assert "joint-1" not in await books.orders()  # not even the intent: placing it was one unit of work
+    assert "order.submitted" not in await books.audit_actions()
+    sent = await books.desk.orders.submit(books.me, buy("joint-1", books.account_id))  # the client's retry
     assert sent.status == "accepted" and sent.broker_order_id is not None
     at_venue = await broker.order(client_order_id="joint-1")
     assert at_venue is not None and at_venue.broker_order_id == sent.broker_order_id
-    assert (await broker.account()).cash == cash  # a market order waits for the next quote
+    assert [o.client_order_id for o in await books.desk.orders.orders(books.me)] == ["joint-1"]
 
 
 async def test_when_the_desk_cannot_record_a_fill_the_venue_unfills_and_fills_at_the_next_quote(
@@ -123,38 +121,37 @@ async def test_what_the_desk_publishes_inside_the_unit_goes_out_after_its_commit
     assert published == [("accepted", False), ("filled", False)]  # what rolled back is never announced
 
 
-async def test_a_cancel_racing_a_paper_order_and_two_busy_accounts_end_consistent(
-    books: Books, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_cancels_fills_and_orders_of_two_busy_accounts_interleave_and_end_consistent(books: Books) -> None:
     other = (await books.desk.trading_accounts.open(books.me, "Second"))["id"]
-    at_the_venue = asyncio.Event()
-    real_submit = PaperBroker.submit
-
-    async def noted_submit(self: PaperBroker, order: SubmitOrder) -> Any:
-        if order.client_order_id == "race-1":
-            at_the_venue.set()  # the outbox has committed it: a cancel now races the venue's answer
-        return await real_submit(self, order)
-
-    monkeypatch.setattr(PaperBroker, "submit", noted_submit)
     limit = SubmitOrder("race-1", books.account_id, "AAA", Side.BUY, D(5), OrderType.LIMIT, limit_price=D(90))
-    submitting = asyncio.create_task(books.desk.orders.submit(books.me, limit))
-    orders = [
-        asyncio.create_task(books.desk.orders.submit(books.me, buy(f"busy-{account[:4]}-{n}", account, 1)))
-        for n in range(3)
-        for account in (books.account_id, other)
-    ]
-    await asyncio.wait_for(at_the_venue.wait(), 30)
-    race_id = (await books.orders())["race-1"].id
-    await asyncio.wait_for(books.desk.orders.cancel(books.me, race_id), 30)
-    placed = await asyncio.wait_for(asyncio.gather(submitting, *orders), 30)
+
+    def busy(prefix: str) -> list[Any]:
+        return [
+            books.desk.orders.submit(books.me, buy(f"{prefix}-{account[:4]}-{n}", account, 1))
+            for n in range(3)
+            for account in (books.account_id, other)
+        ]
+
+    first = await asyncio.wait_for(asyncio.gather(books.desk.orders.submit(books.me, limit), *busy("one")), 30)
+    assert [p.status for p in first] == ["accepted"] * 7
+    # a cancel, a quote that fills the market orders, and more orders, all at once
+    cancel = books.desk.orders.cancel(books.me, first[0].id)
+    second = await asyncio.wait_for(asyncio.gather(cancel, books.tick("100.25"), *busy("two")), 30)
+    assert second[0].status == "canceled"
+    assert [p.status for p in second[2:]] == ["accepted"] * 6
     assert (await books.orders())["race-1"].status == "canceled"
     at_venue = await (await books.broker()).order(client_order_id="race-1")
     assert at_venue is not None and at_venue.status.value == "canceled"
-    assert [p.status for p in placed[1:]] == ["accepted"] * 6
-    for account_id in (books.account_id, other):  # the venue works what the desk has open, and nothing else
+    for account_id in (books.account_id, other):  # the venue's books are the desk's, order by order
         async with books.desk.db.session() as session:
             account = await session.get(TradingAccount, account_id)
         assert account is not None
-        venue_open = {o.client_order_id for o in await (await books.desk.brokers(account)).orders(open_only=True)}
-        desk_open = {o.client_order_id for o in await books.desk.orders.orders(books.me, account_id=account_id)}
-        assert venue_open == desk_open - {"race-1"} and len(venue_open) == 3
+        venue = {
+            o.client_order_id: (o.status.value, o.filled_qty)
+            for o in await (await books.desk.brokers(account)).orders(open_only=False)
+        }
+        desk = {
+            o.client_order_id: (o.status, o.filled_qty)
+            for o in await books.desk.orders.orders(books.me, account_id=account_id)
+        }
+        assert venue == desk and len(desk) == (7 if account_id == books.account_id else 6)
