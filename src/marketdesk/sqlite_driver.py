@@ -11,11 +11,14 @@ measures the order path, which runs about 30 statements). This driver keeps SQLA
   backs off to `MAX_BACKOFF_S`, until `busy_timeout_s` (the desk's `SQLITE_BUSY_TIMEOUT_MS`) has passed. Then the
   error travels on as "database is locked", as it did before. A stale WAL snapshot (SQLITE_BUSY_SNAPSHOT) is not
   retried: only a new transaction can succeed, so the caller hears at once.
-- **Checkpoints go to a thread.** SQLite's default copies the write-ahead log into the database file inside
-  whichever commit takes the log past 1,000 pages, so one order in a hundred waited for that copy and its
-  fsync. The driver's connections turn that off (`wal_autocheckpoint=0`), and every `CHECKPOINT_EVERY`
-  commits a connection of its own on a worker thread runs `wal_checkpoint(PASSIVE)`, which never waits for
-  readers or writers. Other processes on the same file (the CLI, Alembic) keep SQLite's default.
+- **Checkpoints go to a thread, in pauses.** SQLite's default copies the write-ahead log into the database
+  file inside whichever commit takes the log past 1,000 pages, so one order in a hundred waited for that copy
+  and its fsync. The driver's connections turn that off (`wal_autocheckpoint=0`), and a connection of its own
+  on a worker thread runs `wal_checkpoint(PASSIVE)`, which never waits for readers or writers. Even there a
+  checkpoint slowed the commits that ran beside it (by 5–10 ms each on this machine: they share the disk), so
+  it is due after `CHECKPOINT_EVERY` commits and waits for `CHECKPOINT_IDLE_S` without commits; a burst that
+  never pauses gets its checkpoint after `CHECKPOINT_LATEST` commits. Other processes on the same file (the
+  CLI, Alembic) keep SQLite's default.
 - **Batches go to a thread.** `executemany` with more than `INLINE_BATCH_ROWS` rows (bulk loads of prices or
   instruments) runs in `asyncio.to_thread`, so a long load does not stall quotes and WebSocket clients. The
   connection is only ever used by the coroutine that holds it, so moving one call to a thread is safe.
@@ -44,24 +47,65 @@ INLINE_BATCH_ROWS = 500  # executemany with more rows than this runs on a worker
 FIRST_BACKOFF_S = 0.0005
 MAX_BACKOFF_S = 0.02
 SQLITE_BUSY = 5  # the primary result code; SQLITE_BUSY_SNAPSHOT (517) and others are not retried
-CHECKPOINT_EVERY = 200  # commits on one database file between background checkpoints
+CHECKPOINT_EVERY = 200  # commits on one database file after which a background checkpoint is due ...
+CHECKPOINT_IDLE_S = 0.05  # ... and waits for a pause this long without commits ...
+CHECKPOINT_LATEST = 2000  # ... but not past this many commits
 
 
 class Checkpointer:
-    """Background WAL checkpoints of one database file: at most one running, one every `every` commits."""
+    """Background WAL checkpoints of one database file, at most one running at a time. A checkpoint is due
+    after `every` commits and waits for a pause of `idle_s` without commits, so that it does not slow the
+    commits of a burst of orders (its reads, writes and fsync share the disk with them); after `latest`
+    commits it runs at once, pause or not, which bounds the log."""
 
-    def __init__(self, path: str, every: int = CHECKPOINT_EVERY) -> None:
+    def __init__(
+        self,
+        path: str,
+        every: int = CHECKPOINT_EVERY,
+        idle_s: float = CHECKPOINT_IDLE_S,
+        latest: int = CHECKPOINT_LATEST,
+    ) -> None:
         self.path = path
         self.every = every
+        self.idle_s = idle_s
+        self.latest = latest
         self.commits = 0
+        self.since = 0  # commits since the last checkpoint started
         self.done = 0  # checkpoints finished (for tests and logs)
         self.last: asyncio.Future[None] | None = None  # the latest one started
         self._busy = threading.Lock()
+        self._last_commit = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_loop: asyncio.AbstractEventLoop | None = None  # a timer of a loop that has ended never fires
 
     def committed(self) -> None:
         self.commits += 1
-        if self.commits % self.every == 0 and not self._busy.locked():
-            self.last = asyncio.get_running_loop().run_in_executor(None, self._checkpoint)
+        self.since += 1
+        self._last_commit = time.monotonic()
+        if self.since < self.every or self._busy.locked():
+            return
+        loop = asyncio.get_running_loop()
+        if self.since >= self.latest:
+            self._start(loop)
+        elif self._timer is None or self._timer_loop is not loop:
+            self._timer, self._timer_loop = loop.call_later(self.idle_s, self._when_idle, loop), loop
+
+    def _when_idle(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._timer = None
+        quiet = time.monotonic() - self._last_commit
+        if quiet >= self.idle_s:
+            self._start(loop)
+        else:  # commits went on: wait for the pause after the latest
+            self._timer = loop.call_later(self.idle_s - quiet, self._when_idle, loop)
+
+    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._busy.locked():
+            return
+        self.since = 0
+        self.last = loop.run_in_executor(None, self._checkpoint)
 
     def _checkpoint(self) -> None:
         if not self._busy.acquire(blocking=False):

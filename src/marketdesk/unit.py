@@ -151,7 +151,8 @@ class InlinePool:
         done = False
         try:
             yield Direct.inline(self.dialect, connection)
-            await connection.commit()
+            if connection.raw.in_transaction:  # a unit that only read has nothing to commit (nor to checkpoint)
+                await connection.commit()
             done = True
         finally:
             if not done:

@@ -138,13 +138,47 @@ async def test_wal_checkpoints_run_on_a_worker_thread_not_inside_a_commit(
     async with db.session() as session:
         setting = (await session.execute(text("PRAGMA wal_autocheckpoint"))).scalar_one()
     assert setting == 0  # no commit copies the log into the file itself
-    before_commits, before_done = checkpoints.commits, checkpoints.done
+    before_done = checkpoints.done
     size_before = path.stat().st_size
-    for n in range(5 - before_commits % 5):  # reach the next multiple of `every`
+    monkeypatch.setattr(checkpoints, "since", 0)
+    previous = checkpoints.last
+    for n in range(5):  # a checkpoint is due
         async with db.session() as session:
             await session.execute(text("INSERT INTO t (n, label) VALUES (:n, :l)"), {"n": n, "l": "x" * 4000})
-    assert checkpoints.last is not None
+    assert checkpoints.done == before_done  # not inside a commit: after a pause
+    await asyncio.sleep(checkpoints.idle_s + 0.25)  # the pause
+    assert checkpoints.last is not None and checkpoints.last is not previous
     await checkpoints.last
     assert checkpoints.done == before_done + 1
     assert checkpoint_threads and threading.get_ident() not in checkpoint_threads
     assert path.stat().st_size > size_before  # the rows reached the database file: the log was copied in
+
+
+async def test_a_due_checkpoint_waits_for_a_pause_in_commits_unless_the_burst_goes_on_too_long(
+    scratch: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, path = scratch
+    checkpoints = driver.checkpointer(str(path.resolve()))
+    for name, value in (("every", 3), ("idle_s", 0.2), ("latest", 12), ("since", 0)):
+        monkeypatch.setattr(checkpoints, name, value)
+    before = checkpoints.last
+
+    async def commit(n: int) -> None:
+        async with db.session() as session:
+            await session.execute(text("INSERT INTO t (n, label) VALUES (:n, 'x')"), {"n": n})
+
+    for n in range(8):  # due after 3, but the commits never pause for 0.2 s
+        await commit(n)
+        await asyncio.sleep(0.02)
+    assert checkpoints.last is before and checkpoints.since == 8
+    for n in range(8, 12):  # the 12th commit: too long a burst, it runs now
+        await commit(n)
+    assert checkpoints.last is not before and checkpoints.since == 0
+    await checkpoints.last
+    started = checkpoints.last
+    for n in range(12, 15):  # due again; the pause comes
+        await commit(n)
+    assert checkpoints.last is started
+    await asyncio.sleep(0.3)
+    assert checkpoints.last is not started  # started in the pause
+    await checkpoints.last
