@@ -258,6 +258,10 @@ class PaperBroker:
             return None if order_id is None else self.links.report(self.store.orders[order_id])
 
     async def orders(self, *, open_only: bool = True) -> list[BrokerOrder]:
+        request = {"open_only": open_only}
+        return await self._noted("orders", lambda: request, self._orders(open_only))
+
+    async def _orders(self, open_only: bool) -> list[BrokerOrder]:
         async with self._lock:
             await self._ensure_loaded()
             await self._catch_up(self.clock.now())
@@ -266,6 +270,9 @@ class PaperBroker:
 
     async def fills(self, *, since: datetime | None = None) -> list[BrokerFill]:
         """Fills in the order they happened; `since` keeps those at or after it (dedupe by `fill_id`)."""
+        return await self._noted("fills", lambda: to_jsonable({"since": since}), self._fills(since))
+
+    async def _fills(self, since: datetime | None) -> list[BrokerFill]:
         async with self._lock:
             await self._ensure_loaded()
             if since is None:

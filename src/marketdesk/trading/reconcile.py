@@ -5,7 +5,10 @@
   submitted again under the same id, which the broker deduplicates, with the outcomes of a submission (a
   refusal is recorded as a rejection; an unreachable broker leaves it for the next start). Nothing is lost and
   nothing is doubled.
-- `sync`: status polling for brokers that do not push: every working order's state and new fills.
+- `sync`: status polling for brokers that do not push: every working order's state and new fills. A poll that
+  changes the books is audited with its requests and answers (`broker.exchange`, in the unit of work that
+  records the change); a poll that changes nothing is not, or a desk polling every few seconds would bury the
+  log under identical answers.
 - `reconcile`: positions compared with the broker's. Each difference is recorded as a finding, corrected from
   the broker's truth, audited, and shown to the user (GET /api/v1/accounts/{id}/reconciliation).
 """
@@ -22,9 +25,10 @@ from marketdesk.clock import Clock
 from marketdesk.db import Database
 from marketdesk.errors import MarketdeskError, NotFound
 from marketdesk.logs import get_logger
-from marketdesk.trading.broker import Broker, BrokerFill, collect_exchanges
+from marketdesk.trading.broker import Broker, BrokerExchange, BrokerFill, BrokerOrder, collect_exchanges
 from marketdesk.trading.models import ReconciliationFinding, TradingAccount
-from marketdesk.trading.repository import PositionRow, TradingRepository
+from marketdesk.trading.orders import OrderStatus
+from marketdesk.trading.repository import OrderRow, PositionRow, TradingRepository
 from marketdesk.trading.service import BrokerFor, OrderService, command_of
 
 log = get_logger(__name__)
@@ -83,23 +87,36 @@ class Reconciler:
         """
         async with self.db.session() as session:
             working = await TradingRepository(session).working_for_account(account.id)
-            pending = [(o.client_order_id, o.broker_order_id, o.created_at) for o in working if o.broker_order_id]
+            pending = [o for o in working if o.broker_order_id]
         if not pending:
             return 0
         broker = await self.broker_for(account)
-        since = min(created for _, _, created in pending)
-        fills = await broker.fills(since=since)
-        by_id = {o.broker_order_id: o for o in await broker.orders(open_only=False)}
-        for client_order_id, broker_order_id, _ in pending:
-            update = by_id.get(broker_order_id or "") or await broker.order(client_order_id=client_order_id)
+        since = min(o.created_at for o in pending)
+        with collect_exchanges() as asked:  # the poll's requests and answers
+            fills = await broker.fills(since=since)
+            by_id = {o.broker_order_id: o for o in await broker.orders(open_only=False)}
+            updates = [
+                (o, by_id.get(o.broker_order_id or "") or await broker.order(client_order_id=o.client_order_id))
+                for o in pending
+            ]
+        exchanges: list[BrokerExchange] = list(asked)
+        for row, update in updates:
             if update is None:
                 continue
             ours = [
-                replace(f, client_order_id=client_order_id)
+                replace(f, client_order_id=row.client_order_id)
                 for f in fills
-                if f.broker_order_id == update.broker_order_id or f.client_order_id == client_order_id
+                if f.broker_order_id == update.broker_order_id or f.client_order_id == row.client_order_id
             ]
-            await self.orders.apply_update(account, replace(update, client_order_id=client_order_id), ours)
+            # a poll that changes nothing on the books is not audited (one every few seconds would bury the log);
+            # the first order it changes is recorded with the poll's exchanges, in one unit of work
+            moved = _moves(row, update)
+            await self.orders.apply_update(
+                account, replace(update, client_order_id=row.client_order_id), ours,
+                exchanges=exchanges if moved else (),
+            )  # fmt: skip
+            if moved:
+                exchanges = []
         return len(pending)
 
     async def reconcile(self, account: TradingAccount) -> list[Finding]:
@@ -205,3 +222,9 @@ def _row(finding: Finding) -> dict[str, object]:
         "correction": finding.correction,
         "found_at": finding.found_at,
     }
+
+
+def _moves(row: OrderRow, update: BrokerOrder) -> bool:
+    """Whether recording `update` changes the order on the books (its status or its filled quantity)."""
+    target = OrderStatus.ACCEPTED if update.status is OrderStatus.NEW else update.status  # as `apply_update` does
+    return target.value != row.status or update.filled_qty != row.filled_qty

@@ -15,6 +15,7 @@ import asyncio
 import csv
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from marketdesk.audit.models import AuditEntry
 from marketdesk.clock import SimClock
 from marketdesk.db import Database
 from marketdesk.trading.activity import Side
-from marketdesk.trading.orders import SubmitOrder
+from marketdesk.trading.orders import OrderType, SubmitOrder
 from marketdesk.trading.paper import PaperBroker
 from support.auth import SignedIn, api_desk, create_user, register_admin
 from support.books import Books
@@ -112,6 +113,35 @@ async def test_reconciling_audits_the_positions_read_against_the_account(books: 
     assert [(d["operation"], d["venue"]) for d in positions_read] == [("positions", "paper")]
     assert [(p["symbol"], p["qty"]) for p in positions_read[0]["response"]] == [("AAA", "4")]
     assert placed.status == "accepted"
+
+
+async def test_a_status_poll_is_audited_when_it_changes_the_books_and_not_when_it_changes_nothing(
+    books: Books,
+) -> None:
+    await books.tick("100.00")
+    placed = await books.desk.orders.submit(
+        books.me,
+        SubmitOrder("exchange-poll", books.account_id, "AAA", Side.BUY, D(3), OrderType.LIMIT, limit_price=D(99)),
+    )
+    account = await books.account()
+
+    async def exchanges() -> list[AuditEntry]:
+        return [e for e in await chain(books) if e.action == "broker.exchange"]
+
+    before = len(await exchanges())
+    assert await books.desk.reconciler.sync(account) == 1  # polled: the venue has nothing new
+    assert len(await exchanges()) == before
+    books.clock.advance(timedelta(seconds=1))
+    await (await books.broker()).on_tick("AAA", D("98.50"), books.clock.now())  # filled; the desk is not told
+    assert await books.desk.reconciler.sync(account) == 1
+    assert (await books.orders())["exchange-poll"].status == "filled"
+    polled = [json.loads(e.detail) | {"target": e.target} for e in (await exchanges())[before:]]
+    assert [(d["operation"], d["target"]) for d in polled] == [("fills", placed.id), ("orders", placed.id)]
+    (fill,) = polled[0]["response"]
+    assert (fill["client_order_id"], fill["qty"], fill["price"]) == ("exchange-poll", "3", "98.50")
+    actions = [e.action for e in await chain(books)]
+    assert actions[-3:] == ["broker.exchange", "broker.exchange", "order.fill"]  # one unit of work, in order
+    assert await books.desk.reconciler.sync(account) == 0  # nothing works any more: nothing is asked
 
 
 async def test_a_refused_paper_order_audits_the_exchange_with_the_refusal(books: Books) -> None:
