@@ -198,6 +198,3 @@ class TaskLock:
         if self._depth == 0:
             self._owner = None
             self._lock.release()
-
-    def locked(self) -> bool:
-        return self._lock.locked()
