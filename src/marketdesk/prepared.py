@@ -21,6 +21,7 @@ Statements with expanding parameters (`IN` lists) are not supported: write them 
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -33,7 +34,7 @@ from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.visitors import iterate
 from sqlalchemy.util import greenlet_spawn
 
-from marketdesk.sqlite_driver import InlineConnection
+from marketdesk.sqlite_driver import InlineConnection, busy
 
 Parameters = Mapping[str, Any]
 Converter = Callable[[Any], Any] | None
@@ -50,7 +51,15 @@ class _Form:
         positions: Sequence[str] | None = getattr(compiled, "positiontup", None)
         self.names = tuple(positions) if positions is not None else tuple(compiled.binds)
         processors: Mapping[str, Any] = compiled._bind_processors
-        self.binds = tuple((name, processors.get(name)) for name in self.names)
+        sqlite = dialect.name == "sqlite"  # the inline driver's: a type may offer one-call converters
+        self.binds = tuple(
+            (
+                name,
+                (sqlite and _sqlite_converter(getattr(compiled.binds.get(name), "type", None), 0))
+                or processors.get(name),
+            )
+            for name in self.names
+        )
         # values the statement carries itself (literals such as `status.in_(("new", "accepted"))` or a LIMIT),
         # and columns it sets from their scalar `default=` when the parameters leave them out
         if any(bind.expanding for bind in compiled.binds.values()):
@@ -69,7 +78,8 @@ class _Form:
         if columns is None:  # an INSERT/UPDATE/DELETE: its RETURNING columns, if any
             columns = getattr(statement, "_returning", None) or ()
         self.results: tuple[Converter, ...] = tuple(
-            column.type._cached_result_processor(dialect, None) for column in columns
+            (sqlite and _sqlite_converter(column.type, 1)) or column.type._cached_result_processor(dialect, None)
+            for column in columns
         )
 
     def parameters(self, values: Parameters) -> Any:
@@ -81,6 +91,14 @@ class _Form:
 
     def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
         return tuple([v if c is None else c(v) for v, c in zip(raw, self.results, strict=True)])
+
+
+def _sqlite_converter(type_: Any, which: int) -> Converter:
+    """A column type's own converter for SQLite, bind (0) or result (1), when it has one: `sqlite_converters()`,
+    which stores and reads exactly what its SQLAlchemy processors do, in one call (`marketdesk.db.ExactDecimal`,
+    `UTCDateTime`); None: SQLAlchemy's."""
+    converters = getattr(type_, "sqlite_converters", None)
+    return None if converters is None else converters()[which]
 
 
 class Direct:
@@ -134,19 +152,21 @@ class Prepared:
         self._own = frozenset(e.key for c in criteria for e in iterate(c) if isinstance(e, BindParameter))
         self._sets_columns = bool(getattr(statement, "is_dml", False)) and not getattr(statement, "_values", None)
         self._forms: dict[tuple[str, frozenset[str] | None], _Form] = {}
+        self._by_names: dict[tuple[str, tuple[str, ...] | None], _Form] = {}  # the same, by the parameters' names
 
     def form(self, dialect: Dialect, values: Parameters | None = None) -> _Form:
-        columns = None
-        if self._sets_columns and values is not None:
-            columns = frozenset(k for k in values if k not in self._own)
-        key = (dialect.name, columns)
-        found = self._forms.get(key)
+        names = tuple(values) if self._sets_columns and values is not None else None
+        found = self._by_names.get((dialect.name, names))  # a caller passes the same names each time
         if found is None:
-            # for_executemany: no RETURNING of generated keys added behind our back (PostgreSQL would)
-            compiled: SQLCompiler = self.statement.compile(  # type: ignore[attr-defined]
-                dialect=dialect, column_keys=None if columns is None else sorted(columns), for_executemany=True
-            )
-            found = self._forms[key] = _Form(compiled, self.statement, dialect)
+            columns = None if names is None else frozenset(k for k in names if k not in self._own)
+            found = self._forms.get((dialect.name, columns))
+            if found is None:
+                # for_executemany: no RETURNING of generated keys added behind our back (PostgreSQL would)
+                compiled: SQLCompiler = self.statement.compile(  # type: ignore[attr-defined]
+                    dialect=dialect, column_keys=None if columns is None else sorted(columns), for_executemany=True
+                )
+                found = self._forms[(dialect.name, columns)] = _Form(compiled, self.statement, dialect)
+            self._by_names[(dialect.name, names)] = found
         return found
 
     async def rows(self, direct: Direct, values: Parameters) -> list[tuple[Any, ...]]:
@@ -181,11 +201,14 @@ async def _execute(
     """Run on the `sqlite3` connection: (fetched rows, rows changed). A driver error is raised the way
     SQLAlchemy raises it (`sqlalchemy.exc.IntegrityError`, `OperationalError`…), so callers see one kind."""
     cursor = driver.raw.cursor()
+    call, arguments = (cursor.execute, parameters[0]) if len(parameters) == 1 else (cursor.executemany, parameters)
     try:
-        if len(parameters) == 1:
-            await driver.retrying(cursor.execute, form.sql, parameters[0])
-        else:
-            await driver.retrying(cursor.executemany, form.sql, parameters)
+        try:  # at once, without a coroutine: the lock is free (or this transaction holds it) nearly always
+            call(form.sql, arguments)
+        except sqlite3.OperationalError as exc:
+            if not busy(exc):
+                raise
+            await driver.retrying(call, form.sql, arguments)  # another writer has the lock: wait for it
         return (cursor.fetchall() if fetch else []), int(cursor.rowcount)
     except dialect.loaded_dbapi.Error as exc:
         shown = parameters[0] if len(parameters) == 1 else parameters

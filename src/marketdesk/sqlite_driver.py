@@ -218,6 +218,11 @@ class InlineCursor:
         self._cursor.arraysize = value
 
 
+def busy(exc: sqlite3.OperationalError) -> bool:
+    """Whether SQLite refused because another connection holds the lock (worth waiting for, `retrying`)."""
+    return getattr(exc, "sqlite_errorcode", None) == SQLITE_BUSY
+
+
 class InlineConnection:
     """An aiosqlite-shaped connection over a `sqlite3.Connection` whose calls run on the caller's thread."""
 
@@ -233,6 +238,12 @@ class InlineConnection:
     async def retrying(self, call: Callable[..., Any], *args: Any, in_thread: bool = False) -> Any:
         """Run `call`, retrying while SQLite answers SQLITE_BUSY (another writer holds the lock), with
         non-blocking sleeps, until `busy_timeout_s` has passed; then the last SQLITE_BUSY is raised."""
+        if not in_thread:  # the usual case: the lock is free, and the call needs no coroutine of its own
+            try:
+                return call(*args)
+            except sqlite3.OperationalError as exc:
+                if not busy(exc):
+                    raise
         deadline = time.monotonic() + self.busy_timeout_s
         pause = FIRST_BACKOFF_S
         while True:
@@ -242,7 +253,7 @@ class InlineConnection:
                 return call(*args)
             except sqlite3.OperationalError as exc:
                 remaining = deadline - time.monotonic()
-                if getattr(exc, "sqlite_errorcode", None) != SQLITE_BUSY or remaining <= 0:
+                if not busy(exc) or remaining <= 0:
                     raise
             await asyncio.sleep(min(pause, remaining))
             pause = min(pause * 2, MAX_BACKOFF_S)

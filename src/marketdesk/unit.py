@@ -95,6 +95,22 @@ def open_unit(owner: object) -> Unit | None:
     return found[2]
 
 
+class Joined:
+    """`async with` an open unit that an inner `Database.unit()` joins: it adds nothing (the outer unit commits
+    or rolls back). A plain class, not a generator: the order path joins units a dozen times per order."""
+
+    __slots__ = ("unit",)
+
+    def __init__(self, unit: Unit) -> None:
+        self.unit = unit
+
+    async def __aenter__(self) -> Unit:
+        return self.unit
+
+    async def __aexit__(self, *_exc: object) -> None:
+        return None
+
+
 @asynccontextmanager
 async def holding(owner: object, unit: Unit) -> AsyncIterator[Unit]:
     """Run the body with `unit` open for `owner`, then its before-commit hooks (the caller commits after)."""

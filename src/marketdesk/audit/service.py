@@ -96,7 +96,8 @@ def _checked(value: Any) -> Any:
             name = key if type(key) is str else str(key)
             if names_secret(name):
                 raise _SecretKey
-            plain[name] = _checked(inner)
+            held = type(inner)  # plain values inline, as in `to_jsonable`
+            plain[name] = inner if held is str or inner is None or held is int or held is bool else _checked(inner)
         return plain
     if kind is list or kind is tuple:
         return [_checked(inner) for inner in value]

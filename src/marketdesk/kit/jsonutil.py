@@ -19,7 +19,13 @@ def to_jsonable(value: Any) -> Any:
     if kind is str or kind is int or kind is bool or value is None:
         return value
     if kind is dict:
-        return {k if type(k) is str else str(k): to_jsonable(v) for k, v in value.items()}
+        plain = {}
+        for key, inner in value.items():
+            held = type(inner)  # plain values inline: a call per value was most of the walk's time
+            plain[key if type(key) is str else str(key)] = (
+                inner if held is str or inner is None or held is int or held is bool else to_jsonable(inner)
+            )
+        return plain
     if kind is Decimal:
         return str(value) if value.is_finite() else None
     if kind is list or kind is tuple:
@@ -42,8 +48,8 @@ def _other(value: Any) -> Any:
         return str(value)
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
-    if is_dataclass(value) and not isinstance(value, type):  # field by field: `asdict` deep-copies first
-        return {name: to_jsonable(getattr(value, name)) for name in _field_names(type(value))}
+    if is_dataclass(value) and not isinstance(value, type):
+        return _dataclass(value)
     if isinstance(value, list | tuple | set | frozenset):
         return [to_jsonable(v) for v in value]
     if hasattr(value, "item"):  # numpy scalar
@@ -51,6 +57,16 @@ def _other(value: Any) -> Any:
     if hasattr(value, "model_dump"):
         return to_jsonable(value.model_dump())
     raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
+def _dataclass(value: Any) -> dict[str, Any]:
+    """Field by field (`asdict` deep-copies first), plain values inline as in `to_jsonable`."""
+    plain = {}
+    for name in _field_names(type(value)):
+        inner = getattr(value, name)
+        held = type(inner)
+        plain[name] = inner if held is str or inner is None or held is int or held is bool else to_jsonable(inner)
+    return plain
 
 
 @functools.cache

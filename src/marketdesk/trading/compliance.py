@@ -168,8 +168,13 @@ def _intraday(
         cap_multiple=settings.cap_multiple, previous_close_excess=snapshot.previous_close_excess,
         added_today_notional=added,
     )  # fmt: skip
-    status = {**asdict(result.status), "requirement_after": result.requirement_after}
+    status = {**_flat(result.status), "requirement_after": result.requirement_after}
     return ComplianceDecision(result.allowed, Policy.INTRADAY_MARGIN, result.reason, status=status)
+
+
+def _flat(status: margin.MarginStatus) -> dict[str, Any]:
+    """A margin status's fields (all amounts: `asdict` would deep-copy them, on every order)."""
+    return {name: getattr(status, name) for name in margin.MarginStatus.__slots__}
 
 
 def _cash(

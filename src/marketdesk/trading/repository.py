@@ -155,6 +155,16 @@ _COUNT_ORDERS = Prepared(select(func.count()).select_from(ORDERS).where(ORDERS.c
 _INSERT_ORDER = Prepared(insert(ORDERS))
 _UPDATE_ORDER = Prepared(update(ORDERS).where(ORDERS.c.id == bindparam("b_id")))
 _INSERT_EVENT = Prepared(insert(EVENTS))
+STAGED_EVENTS = "marketdesk.trading.events"  # Unit.info key: order events added in the open unit of work
+
+
+async def _write_staged_events(unit: Unit) -> None:
+    """Write the order events staged in `unit` (`TradingRepository.add_events`), just before it commits."""
+    events = unit.info.pop(STAGED_EVENTS, None)
+    if events:
+        await _INSERT_EVENT.run_many(unit.direct, events)
+
+
 _INSERT_FILL = Prepared(insert(FILLS))
 _FILLS = Prepared(
     select(*_FILL_COLUMNS).where(FILLS.c.account_id == bindparam("b_account")).order_by(FILLS.c.time, FILLS.c.id)
@@ -294,9 +304,16 @@ class TradingRepository:
         )
 
     async def add_events(self, events: Sequence[Mapping[str, Any]]) -> None:
-        """Append order events (rows of `order_events` without their id), in one statement."""
-        if events:
-            await self._write(_INSERT_EVENT, events)
+        """Append order events (rows of `order_events` without their id). In a unit of work they are staged and
+        written together as it commits (one statement for all of them, in the order they were added); in a
+        session, at once."""
+        if not events:
+            return
+        if isinstance(self._unit, Unit):
+            self._unit.info.setdefault(STAGED_EVENTS, []).extend(events)
+            self._unit.before_commit(STAGED_EVENTS, _write_staged_events)
+            return
+        await self._write(_INSERT_EVENT, events)
 
     # ---- fills and positions -------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ user sets them (not dropped), and defaults fill what is missing when they are re
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import fields
 from decimal import Decimal
@@ -63,7 +64,10 @@ def risk_from_dict(data: dict[str, Any], *, base: RiskLimits | None = None) -> R
         raise Rejected(f"risk limits: {exc}") from None
 
 
+@functools.lru_cache(maxsize=1024)
 def risk_from_json(text: str) -> RiskLimits:
+    """An account's stored risk limits (read on every order: parsed once per distinct text; the result is
+    frozen)."""
     return risk_from_dict(json.loads(text or "{}"))
 
 
@@ -109,5 +113,7 @@ def compliance_from_dict(data: dict[str, Any], *, base: ComplianceSettings | Non
         raise Rejected(f"compliance settings: {exc}") from None
 
 
+@functools.lru_cache(maxsize=1024)
 def compliance_from_json(text: str) -> ComplianceSettings:
+    """An account's stored compliance settings (parsed once per distinct text, as `risk_from_json`)."""
     return compliance_from_dict(json.loads(text or "{}"))

@@ -6,18 +6,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, bindparam, insert, select, update
+from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.exc import IntegrityError
 
 from marketdesk.db import Database, ExactDecimal, UTCDateTime
 from marketdesk.prepared import Direct, Prepared
 
 AT = datetime(2026, 11, 20, 15, 30, 1, 250_000, tzinfo=UTC)
+SQLITE = SQLiteDialect_aiosqlite()  # the dialect the desk's SQLite driver builds on
+ZONES = [UTC, timezone(timedelta(hours=-5)), timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=14))]
 
 
 def probe_table() -> Table:
@@ -153,3 +158,61 @@ async def test_a_driver_it_does_not_know_runs_through_sqlalchemy(tmp_path: Path)
         assert found == [(1, "buy", Decimal("0.000000000123"), AT, True, "none")]
     finally:
         await db.dispose()
+
+
+# hypothesis bounds datetimes with naive values and makes them aware with `timezones`
+AWARE = st.datetimes(
+    min_value=datetime(1, 1, 1, 12),  # noqa: DTZ001
+    max_value=datetime(9999, 12, 30),  # noqa: DTZ001
+    timezones=st.sampled_from(ZONES),
+)
+DECIMALS = st.decimals(allow_nan=False, allow_infinity=False, places=None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.none() | AWARE)
+def test_a_utc_datetime_is_stored_and_read_as_sqlalchemys_own_processors_do(value: datetime | None) -> None:
+    fast_bind, fast_result = UTCDateTime().sqlite_converters()
+    stored = fast_bind(value)
+    assert stored == sqlalchemy_bind(UTCDateTime(), value)
+    assert fast_result(stored) == sqlalchemy_result(UTCDateTime(), stored)
+    if value is not None:
+        assert fast_result(stored) == value and fast_result(stored).tzinfo is UTC
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.none() | DECIMALS)
+def test_an_exact_decimal_is_stored_and_read_as_sqlalchemys_own_processors_do(value: Decimal | None) -> None:
+    fast_bind, fast_result = ExactDecimal().sqlite_converters()
+    stored = fast_bind(value)
+    assert stored == sqlalchemy_bind(ExactDecimal(), value)
+    assert fast_result(stored) == sqlalchemy_result(ExactDecimal(), stored) == value
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "error"),
+    [
+        (UTCDateTime, datetime(2026, 11, 20, 15, 30), ValueError),  # noqa: DTZ001 (naive: refused, not guessed)
+        (ExactDecimal, 1.5, TypeError),  # a float is no exact amount
+        (ExactDecimal, Decimal("NaN"), ValueError),
+        (ExactDecimal, Decimal("-Infinity"), ValueError),
+    ],
+)
+def test_a_value_sqlalchemys_processors_refuse_the_sqlite_converters_refuse_alike(
+    kind: type[UTCDateTime] | type[ExactDecimal], value: object, error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        sqlalchemy_bind(kind(), value)
+    with pytest.raises(error):
+        kind().sqlite_converters()[0](value)
+
+
+def sqlalchemy_bind(column_type: UTCDateTime | ExactDecimal, value: object) -> object:
+    """What a compiled statement's processor for the column stores (as `Prepared` used it before)."""
+    processor = column_type._cached_bind_processor(SQLITE)
+    return value if processor is None else processor(value)
+
+
+def sqlalchemy_result(column_type: UTCDateTime | ExactDecimal, value: object) -> object:
+    processor = column_type._cached_result_processor(SQLITE, None)
+    return value if processor is None else processor(value)
