@@ -25,7 +25,7 @@ from sqlalchemy.orm import DeclarativeBase
 from marketdesk.errors import ConfigError, Operational, Temporary
 from marketdesk.prepared import Direct
 from marketdesk.sqlite_driver import InlineDBAPI, checkpointer
-from marketdesk.unit import InlinePool, Joined, Unit, holding, open_unit
+from marketdesk.unit import InlinePool, InlineScope, Joined, Unit, holding, open_unit
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -151,25 +151,24 @@ class Database:
         audit entries: committed on success, rolled back on any error, with database failures translated as in
         `session()`. Inside another unit of this task on this database it joins that one (commits with it)."""
         joined = open_unit(self)
-        return Joined(joined) if joined is not None else self._new_unit()
+        if joined is not None:
+            return Joined(joined)
+        if self._inline is not None:
+            return InlineScope(self, self._inline, translate_db_error)
+        return self._new_unit()
 
     @asynccontextmanager
     async def _new_unit(self) -> AsyncIterator[Unit]:
+        """A unit on a connection of the engine (PostgreSQL, an in-memory SQLite, aiosqlite)."""
         unit: Unit | None = None
         try:
-            if self._inline is not None:
-                async with self._inline.transaction() as direct:
-                    unit = Unit(direct)
-                    async with holding(self, unit):
-                        yield unit
-            else:
-                async with self.engine.begin() as connection:
-                    sync = connection.sync_connection
-                    if sync is None:  # never: `begin()` hands out a started connection
-                        raise RuntimeError("the engine's connection is not started")
-                    unit = Unit(Direct(sync))
-                    async with holding(self, unit):
-                        yield unit
+            async with self.engine.begin() as connection:
+                sync = connection.sync_connection
+                if sync is None:  # never: `begin()` hands out a started connection
+                    raise RuntimeError("the engine's connection is not started")
+                unit = Unit(Direct(sync))
+                async with holding(self, unit):
+                    yield unit
         except BaseException as exc:
             if unit is not None:
                 unit._rolled_back()

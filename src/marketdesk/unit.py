@@ -159,26 +159,14 @@ class InlinePool:
         self._open.add(connection)
         return connection
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Direct]:
-        """A connection in a transaction (begun by its first write), committed when the body ends, rolled back
-        when it raises."""
-        connection = self._idle.pop() if self._idle else self._connect()
-        done = False
-        try:
-            yield Direct.inline(self.dialect, connection)
-            if connection.raw.in_transaction:  # a unit that only read has nothing to commit (nor to checkpoint)
-                await connection.commit()
-            done = True
-        finally:
-            if not done:
-                connection.raw.rollback()
-            if connection not in self._open:  # closed meanwhile (`close`): the desk is stopping
-                pass
-            elif len(self._idle) < self.keep:
-                self._idle.append(connection)
-            else:
-                self._close(connection)
+    def _release(self, connection: InlineConnection) -> None:
+        """Take back a connection after its transaction has ended: kept for reuse, or closed."""
+        if connection not in self._open:  # closed meanwhile (`close`): the desk is stopping
+            return
+        if len(self._idle) < self.keep:
+            self._idle.append(connection)
+        else:
+            self._close(connection)
 
     def _close(self, connection: InlineConnection) -> None:
         self._open.discard(connection)
@@ -189,6 +177,55 @@ class InlinePool:
         for connection in list(self._open):
             self._close(connection)
         self._idle.clear()
+
+
+class InlineScope:
+    """`async with` a new unit on an `InlinePool`'s connection: the body, the unit's before-commit hooks (with
+    the unit open for `owner`, so what they run joins it), the commit, then the after-commit callbacks; on any
+    error the rollback and the rollback callbacks, and the error as `translate` turns it (if it does). The
+    order path opens two or three units per order: one class instead of three nested generator context
+    managers (`holding`, `InlinePool.transaction`, the database's wrapper) costs a fraction as much."""
+
+    __slots__ = ("_connection", "_owner", "_pool", "_token", "_translate", "_unit")
+
+    def __init__(
+        self, owner: object, pool: InlinePool, translate: Callable[[BaseException], Exception | None]
+    ) -> None:
+        self._owner, self._pool, self._translate = owner, pool, translate
+
+    async def __aenter__(self) -> Unit:
+        pool = self._pool
+        self._connection = connection = pool._idle.pop() if pool._idle else pool._connect()
+        self._unit = unit = Unit(Direct.inline(pool.dialect, connection))
+        self._token = _OPEN.set((self._owner, _task(), unit))
+        return unit
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, _tb: object) -> None:
+        unit, connection = self._unit, self._connection
+        try:
+            try:
+                if exc is None:
+                    await unit._prepare()
+            finally:
+                _OPEN.reset(self._token)
+            if exc is None and connection.raw.in_transaction:  # a unit that only read has nothing to commit
+                await connection.commit()
+        except BaseException as failed:
+            exc = failed
+        if exc is None:
+            self._pool._release(connection)
+            unit._committed()
+            return
+        try:
+            connection.raw.rollback()
+        finally:
+            self._pool._release(connection)
+            unit._rolled_back()
+        translated = self._translate(exc)
+        if translated is not None:
+            raise translated from exc
+        if exc_type is None:  # a hook or the commit failed: its error travels on
+            raise exc
 
 
 class TaskLock:

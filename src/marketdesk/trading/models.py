@@ -42,11 +42,12 @@ class OrderRecord(Base):
     __table_args__ = (
         UniqueConstraint("account_id", "client_order_id"),
         Index("ix_orders_account_status", "account_id", "status"),
+        Index("ix_orders_owner_created", "owner_id", "created_at"),  # a user's orders, newest first
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("trading_accounts.id", ondelete="CASCADE"))
-    owner_id: Mapped[str] = mapped_column(String(40), index=True)
+    owner_id: Mapped[str] = mapped_column(String(40))
     client_order_id: Mapped[str] = mapped_column(String(64))
     symbol: Mapped[str] = mapped_column(String(16))
     side: Mapped[str] = mapped_column(String(4))
@@ -66,7 +67,7 @@ class OrderRecord(Base):
     broker_order_id: Mapped[str | None] = mapped_column(String(64), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     parent_id: Mapped[str | None] = mapped_column(String(40))  # a bracket's or an OCO's leg: its parent order
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -77,7 +78,7 @@ class OrderEventRecord(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
-    account_id: Mapped[str] = mapped_column(String(40), index=True)
+    account_id: Mapped[str] = mapped_column(String(40))  # events are read by order; no index to keep up
     kind: Mapped[str] = mapped_column(String(24))
     status: Mapped[str] = mapped_column(String(20))
     detail: Mapped[str] = mapped_column(Text, default="")

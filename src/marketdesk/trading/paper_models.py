@@ -37,7 +37,8 @@ class PaperOrder(Base):
     __table_args__ = (UniqueConstraint("account_id", "client_order_id"), UniqueConstraint("account_id", "seq"))
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("paper_accounts.id", ondelete="CASCADE"), index=True)
+    # indexed by the unique keys that lead with it (each index is written on every order)
+    account_id: Mapped[str] = mapped_column(ForeignKey("paper_accounts.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)  # the account's orders in the order they were placed (fill priority)
     client_order_id: Mapped[str] = mapped_column(String(64))
     symbol: Mapped[str] = mapped_column(String(32))
@@ -53,7 +54,7 @@ class PaperOrder(Base):
     take_profit: Mapped[Decimal | None] = mapped_column(ExactDecimal)  # a bracket's or an OCO's exits
     stop_loss: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     parent_id: Mapped[str | None] = mapped_column(String(40))  # a leg's bracket entry or OCO (paper_orders.id)
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[str] = mapped_column(String(20))  # read with the account's orders, never searched by
     filled_qty: Mapped[Decimal] = mapped_column(ExactDecimal)
     filled_notional: Mapped[Decimal] = mapped_column(ExactDecimal)
     commission: Mapped[Decimal] = mapped_column(ExactDecimal)
@@ -71,7 +72,7 @@ class PaperFill(Base):
     __table_args__ = (UniqueConstraint("account_id", "seq"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("paper_accounts.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("paper_accounts.id", ondelete="CASCADE"))  # see PaperOrder
     seq: Mapped[int] = mapped_column(Integer)  # the account's fills in the order they happened
     order_id: Mapped[str] = mapped_column(ForeignKey("paper_orders.id", ondelete="CASCADE"), index=True)
     client_order_id: Mapped[str] = mapped_column(String(64))
@@ -80,7 +81,7 @@ class PaperFill(Base):
     qty: Mapped[Decimal] = mapped_column(ExactDecimal)
     price: Mapped[Decimal] = mapped_column(ExactDecimal)
     commission: Mapped[Decimal] = mapped_column(ExactDecimal)
-    time: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    time: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class PaperPosition(Base):

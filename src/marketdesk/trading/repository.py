@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -69,6 +69,21 @@ class OrderRow:
     parent_id: str | None
     created_at: datetime
     updated_at: datetime
+
+
+class WorkingOrderRow(NamedTuple):
+    """A working order as a new order is judged beside it (`TradingRepository.working_brief`)."""
+
+    id: str
+    client_order_id: str
+    symbol: str
+    side: str
+    qty: Decimal
+    filled_qty: Decimal
+    limit_price: Decimal | None
+    stop_price: Decimal | None
+    parent_id: str | None
+    order_class: str
 
 
 @dataclass(slots=True)
@@ -146,6 +161,12 @@ _WORKING = Prepared(
         ORDERS.c.account_id == bindparam("b_account"), ORDERS.c.status.in_(_WORKING_STATUSES)
     ).order_by(ORDERS.c.created_at)
 )
+_WORKING_BRIEF = Prepared(
+    select(*(ORDERS.c[name] for name in ("id", "client_order_id", "symbol", "side", "qty", "filled_qty",
+                                         "limit_price", "stop_price", "parent_id", "order_class")))
+    .where(ORDERS.c.account_id == bindparam("b_account"), ORDERS.c.status.in_(_WORKING_STATUSES))
+    .order_by(ORDERS.c.created_at)
+)  # fmt: skip
 _SUBMISSIONS = Prepared(
     select(ORDERS.c.created_at).where(
         ORDERS.c.account_id == bindparam("b_account"), ORDERS.c.created_at >= bindparam("b_since")
@@ -191,6 +212,10 @@ _INSERT_POSITION = Prepared(insert(POSITIONS))
 _UPDATE_POSITION = Prepared(update(POSITIONS).where(*_POSITION_KEY))
 
 
+_ACCOUNTS_READ: dict[tuple[Any, ...], TradingAccount] = {}  # `TradingRepository.account`: by the whole row
+_ACCOUNTS_KEPT = 256
+
+
 class TradingRepository:
     """Trading's SQL in one session or unit of work. A unit (`Database.unit()`, the order path) runs the
     prepared statements only; the ORM queries (accounts to change, listings, findings) need a session."""
@@ -220,10 +245,19 @@ class TradingRepository:
     # ---- accounts ------------------------------------------------------------------------------------
 
     async def account(self, account_id: str, *, owner_id: str) -> TradingAccount | None:
-        """The account, detached (read on every order: a prepared query, not the ORM's); change an account
-        with `account_for_update`."""
+        """The account, detached and shared: read it, never change it (change an account with
+        `account_for_update`). Read on every order, with a prepared query; the same row read again gives the
+        same object (an ORM object costs more to build than the query to run)."""
         rows = await self._rows(_ACCOUNT, {"b_id": account_id, "b_owner": owner_id})
-        return TradingAccount(**dict(zip(_ACCOUNT_NAMES, rows[0], strict=True))) if rows else None
+        if not rows:
+            return None
+        row = rows[0]
+        account = _ACCOUNTS_READ.get(row)
+        if account is None:
+            if len(_ACCOUNTS_READ) >= _ACCOUNTS_KEPT:
+                _ACCOUNTS_READ.clear()
+            account = _ACCOUNTS_READ[row] = TradingAccount(**dict(zip(_ACCOUNT_NAMES, row, strict=True)))
+        return account
 
     async def account_for_update(self, account_id: str, *, owner_id: str) -> TradingAccount | None:
         """The account as an ORM object of this session: changes to it are written at commit."""
@@ -282,6 +316,11 @@ class TradingRepository:
 
     async def working_for_account(self, account_id: str) -> list[OrderRow]:
         return [OrderRow(*row) for row in await self._rows(_WORKING, {"b_account": account_id})]
+
+    async def working_brief(self, account_id: str) -> list[WorkingOrderRow]:
+        """The account's working orders, oldest first, with what a new order is judged beside (read on every
+        order, and an account may have dozens working: no timestamps to convert, no columns it does not use)."""
+        return [WorkingOrderRow(*row) for row in await self._rows(_WORKING_BRIEF, {"b_account": account_id})]
 
     async def order_for_account(self, account_id: str, *, client_order_id: str) -> OrderRow | None:
         parameters = {"b_account": account_id, "b_client": client_order_id}

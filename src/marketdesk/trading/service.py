@@ -68,7 +68,7 @@ from marketdesk.trading.orders import (
     transition,
 )
 from marketdesk.trading.positions import Position
-from marketdesk.trading.repository import OrderRow, PositionRow, TradingRepository
+from marketdesk.trading.repository import OrderRow, PositionRow, TradingRepository, WorkingOrderRow
 from marketdesk.trading.settings import compliance_from_json, risk_from_json
 from marketdesk.unit import Unit, open_unit
 
@@ -346,7 +346,7 @@ class OrderService:
         now = self.clock.now()
         broker_account = await broker.account()
         positions = {p.symbol: p.qty for p in await repo.positions_for_account(account.id)}
-        working = _pending(await repo.working_for_account(account.id), order)
+        working = _pending(await repo.working_brief(account.id), order)
         symbols = {order.symbol, *positions}
         prices = await self.market.prices(symbols)
         classes = await self.market.asset_classes(symbols)
@@ -910,7 +910,7 @@ def _exits_after_replace(order: SubmitOrder, limit_price: Decimal | None) -> Bra
     return Bracket(take_profit=limit_price, stop_loss=order.bracket.stop_loss)
 
 
-def _pending(working: Sequence[OrderRow], order: SubmitOrder) -> list[OrderIntent]:
+def _pending(working: Sequence[WorkingOrderRow], order: SubmitOrder) -> list[OrderIntent]:
     """The working orders `order` is judged beside: without `order` itself (a replace) or the rest of its OCO
     group, and each other OCO group once, since its members exit the same shares."""
     own = {_group(w) for w in working if w.client_order_id == order.client_order_id} - {None}
@@ -926,7 +926,7 @@ def _pending(working: Sequence[OrderRow], order: SubmitOrder) -> list[OrderInten
     return pending
 
 
-def _group(record: OrderRow) -> str | None:
+def _group(record: OrderRow | WorkingOrderRow) -> str | None:
     """The OCO group an order is a member of (its parent, or itself for an OCO's take-profit); None for none."""
     return record.parent_id or (record.id if record.order_class == OrderClass.OCO else None)
 
