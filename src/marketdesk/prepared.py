@@ -43,7 +43,7 @@ Converter = Callable[[Any], Any] | None
 class _Form:
     """One compiled form of a statement for one dialect (and, for an UPDATE, one set of columns to set)."""
 
-    __slots__ = ("binds", "defaults", "names", "positional", "results", "sql")
+    __slots__ = ("binds", "defaults", "names", "parameters", "positional", "results", "row", "sql")
 
     def __init__(self, compiled: SQLCompiler, statement: Any, dialect: Dialect) -> None:
         self.sql = compiled.string
@@ -81,16 +81,46 @@ class _Form:
             (sqlite and _sqlite_converter(column.type, 1)) or column.type._cached_result_processor(dialect, None)
             for column in columns
         )
+        # `parameters(values)`: the driver's parameters for a mapping of values (defaults where it leaves one
+        # out), and `row(raw)`: a fetched row converted; each a function written for this form, since a loop
+        # over the binds cost more than the statement itself
+        self.parameters: Callable[[Parameters], Any] = _binder(self.binds, self.defaults, self.positional)
+        self.row: Callable[[Sequence[Any]], tuple[Any, ...]] = _reader(self.results)
 
-    def parameters(self, values: Parameters) -> Any:
-        if self.defaults:
-            values = {**self.defaults, **values}
-        if self.positional:  # a list: `sqlite3` takes any sequence, and a comprehension is the fastest to build
-            return [values[n] if p is None else p(values[n]) for n, p in self.binds]
-        return {n: values[n] if p is None else p(values[n]) for n, p in self.binds}
 
-    def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
-        return tuple([v if c is None else c(v) for v, c in zip(raw, self.results, strict=True)])
+def _binder(binds: Sequence[tuple[str, Converter]], defaults: Mapping[str, Any], positional: bool) -> Any:
+    """A function from a mapping of values to the driver's parameters: `[values["a"], c1(values["b"]), …]`
+    (a dict for a named paramstyle), a missing value taken from `defaults`, each converted by its bind's
+    processor."""
+    scope: dict[str, Any] = {}
+    items = []
+    for index, (name, converter) in enumerate(binds):
+        if name in defaults:
+            scope[f"d{index}"] = defaults[name]
+            value = f"values.get({name!r}, d{index})"
+        else:
+            value = f"values[{name!r}]"
+        if converter is not None:
+            scope[f"c{index}"] = converter
+            value = f"c{index}({value})"
+        items.append(value if positional else f"{name!r}: {value}")
+    body = f"[{', '.join(items)}]" if positional else f"{{{', '.join(items)}}}"
+    exec(f"def parameters(values):\n    return {body}\n", scope)  # noqa: S102 (built from bind names above)
+    return scope["parameters"]
+
+
+def _reader(converters: Sequence[Converter]) -> Any:
+    """A function converting a fetched row: `(raw[0], c1(raw[1]), …)`."""
+    scope: dict[str, Any] = {}
+    items = []
+    for index, converter in enumerate(converters):
+        if converter is None:
+            items.append(f"raw[{index}]")
+        else:
+            scope[f"c{index}"] = converter
+            items.append(f"c{index}(raw[{index}])")
+    exec(f"def row(raw):\n    return ({', '.join(items)}{',' if len(items) == 1 else ''})\n", scope)  # noqa: S102
+    return scope["row"]
 
 
 def _sqlite_converter(type_: Any, which: int) -> Converter:

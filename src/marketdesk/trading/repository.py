@@ -176,14 +176,24 @@ _COUNT_ORDERS = Prepared(select(func.count()).select_from(ORDERS).where(ORDERS.c
 _INSERT_ORDER = Prepared(insert(ORDERS))
 _UPDATE_ORDER = Prepared(update(ORDERS).where(ORDERS.c.id == bindparam("b_id")))
 _INSERT_EVENT = Prepared(insert(EVENTS))
-STAGED_EVENTS = "marketdesk.trading.events"  # Unit.info key: order events added in the open unit of work
+# Unit.info keys: orders inserted and order events added in the open unit of work, written as it commits
+STAGED_ORDERS = "marketdesk.trading.orders"
+STAGED_EVENTS = "marketdesk.trading.events"
 
 
-async def _write_staged_events(unit: Unit) -> None:
-    """Write the order events staged in `unit` (`TradingRepository.add_events`), just before it commits."""
+async def _write_staged(unit: Unit) -> None:
+    """Write the orders and then the order events staged in `unit` (`TradingRepository.insert_order`,
+    `add_events`), just before it commits."""
+    await _write_staged_orders(unit)
     events = unit.info.pop(STAGED_EVENTS, None)
     if events:
         await _INSERT_EVENT.run_many(unit.direct, events)
+
+
+async def _write_staged_orders(unit: Unit) -> None:
+    orders: dict[str, OrderRow] | None = unit.info.pop(STAGED_ORDERS, None)
+    if orders:
+        await _INSERT_ORDER.run_many(unit.direct, [_values(order) for order in orders.values()])
 
 
 _INSERT_FILL = Prepared(insert(FILLS))
@@ -222,6 +232,7 @@ class TradingRepository:
 
     def __init__(self, unit: AsyncSession | Unit) -> None:
         self._unit = unit
+        self._staging = unit if isinstance(unit, Unit) else None  # a unit stages new orders and events
         self._direct: Direct | None = unit.direct if isinstance(unit, Unit) else None
 
     @property
@@ -231,9 +242,13 @@ class TradingRepository:
         return self._unit
 
     async def _rows(self, statement: Prepared, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        if self._staging is not None and STAGED_ORDERS in self._staging.info:  # what comes next may need them
+            await _write_staged_orders(self._staging)
         return await statement.rows(await self._link(), parameters)
 
     async def _write(self, statement: Prepared, parameters: Sequence[Mapping[str, Any]]) -> None:
+        if self._staging is not None and STAGED_ORDERS in self._staging.info:
+            await _write_staged_orders(self._staging)
         await statement.run_many(await self._link(), parameters)
 
     async def _link(self) -> Direct:
@@ -334,10 +349,23 @@ class TradingRepository:
         return int((await self._rows(_COUNT_ORDERS, {"b_account": account_id}))[0][0])
 
     async def insert_order(self, order: OrderRow) -> None:
+        """Insert a new order. In a unit of work it is staged and written as the unit commits, or before the
+        unit's next statement through this repository, whichever comes first: until then `save_order` of it
+        changes the row to write (placing an order with the paper venue inserts it once, accepted, instead of
+        inserting it new and updating it). In a session, at once."""
+        if self._staging is not None:
+            self._staging.info.setdefault(STAGED_ORDERS, {})[order.id] = order
+            self._staging.before_commit(STAGED_EVENTS, _write_staged)
+            return
         await self._write(_INSERT_ORDER, [_values(order)])
 
     async def save_order(self, order: OrderRow) -> None:
         """Write what an order's life changes (status, quantities, prices, broker id, reason, time)."""
+        if self._staging is not None:
+            staged: dict[str, OrderRow] | None = self._staging.info.get(STAGED_ORDERS)
+            if staged is not None and order.id in staged:
+                staged[order.id] = order  # not written yet: it is written as it is now
+                return
         await self._write(
             _UPDATE_ORDER, [{"b_id": order.id, **{name: getattr(order, name) for name in _ORDER_CHANGES}}]
         )
@@ -348,9 +376,9 @@ class TradingRepository:
         session, at once."""
         if not events:
             return
-        if isinstance(self._unit, Unit):
-            self._unit.info.setdefault(STAGED_EVENTS, []).extend(events)
-            self._unit.before_commit(STAGED_EVENTS, _write_staged_events)
+        if self._staging is not None:
+            self._staging.info.setdefault(STAGED_EVENTS, []).extend(events)
+            self._staging.before_commit(STAGED_EVENTS, _write_staged)
             return
         await self._write(_INSERT_EVENT, events)
 

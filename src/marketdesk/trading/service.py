@@ -947,6 +947,12 @@ def _record(order: SubmitOrder, owner_id: str, now: datetime, *, status: OrderSt
     )  # fmt: skip
 
 
+def _data_json(data: dict[str, Any] | None) -> str:
+    """An event's data as JSON: the encoder walks it, and only our own types (Decimal, datetime…) go through
+    `to_jsonable` (the intent's preview is plain JSON already, and a second walk cost as much as the first)."""
+    return json.dumps(data, sort_keys=True, default=to_jsonable) if data else "{}"
+
+
 async def _resize(repo: TradingRepository, record: OrderRow, qty: Decimal, at: datetime) -> None:
     """A leg's quantity as the venue set it: it grows with its entry's fills and shrinks with its partner's."""
     detail = f"quantity {record.qty.normalize():f} → {qty.normalize():f}: it follows its entry and its OCO partner"
@@ -978,6 +984,6 @@ def _event(
     """A row of `order_events` (see `TradingRepository.add_events`)."""
     return {
         "order_id": record.id, "account_id": record.account_id, "kind": kind, "status": OrderStatus(status).value,
-        "detail": detail, "data_json": json.dumps(to_jsonable(data), sort_keys=True) if data else "{}", "ts_event": at,
+        "detail": detail, "data_json": _data_json(data), "ts_event": at,
         "ts_init": at,
     }  # fmt: skip

@@ -75,6 +75,30 @@ async def test_an_error_rolls_the_unit_back_and_skips_its_callbacks(notes: tuple
     assert await stored(db, table) == [(1, "kept")]
 
 
+async def test_a_failing_hook_rolls_everything_back_and_says_why(notes: tuple[Database, Table]) -> None:
+    db, table = notes
+    write = Prepared(insert(table))
+    called: list[str] = []
+
+    async def hook(unit: Unit) -> None:
+        await write.run(unit.direct, {"id": 2, "text": "from the hook"})
+        raise RuntimeError("the hook failed")
+
+    with pytest.raises(RuntimeError, match="hook failed"):
+        async with db.unit() as unit:
+            await write.run(unit.direct, {"id": 1, "text": "body"})
+            unit.before_commit("probe", hook)
+            unit.after_commit(lambda: called.append("after"))
+            unit.on_rollback(lambda: called.append("undone"))
+    assert called == ["undone"]  # rolled back: the undo ran, the after-commit callback never did
+    assert await stored(db, table) == []
+    async with db.unit() as unit:  # the connection went back clean, and the failed unit is no longer open
+        await write.run(unit.direct, {"id": 1, "text": "kept"})
+        async with db.unit() as inner:
+            assert inner is unit
+    assert await stored(db, table) == [(1, "kept")]
+
+
 async def test_a_unit_inside_a_unit_of_the_same_task_joins_it(notes: tuple[Database, Table]) -> None:
     db, table = notes
     write = Prepared(insert(table))
