@@ -59,6 +59,8 @@ from marketdesk.trading.orders import (
 
 ZERO = Decimal(0)
 BPS = Decimal(10_000)
+STOP_TYPES = frozenset({OrderType.STOP, OrderType.STOP_LIMIT})  # orders that wait for their stop price
+MARKET_TYPES = frozenset({OrderType.MARKET, OrderType.STOP})  # orders that fill at the market (a stop once triggered)
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,12 +281,14 @@ def match(order: WorkingOrder, event: MarketEvent, model: FillModel, *, taken: D
     if expired is not None:
         return Match(expired)
     priced = _tick_price(order, event, model) if isinstance(event, Tick) else _bar_price(order, event, model)
-    triggered = order if priced.triggered == order.stop_triggered else replace(order, stop_triggered=True)
+    stop_triggered = order.stop_triggered or priced.triggered
+    if priced.price is None and order.seen_event and stop_triggered == order.stop_triggered:
+        return Match(order)  # an order resting away from the price: unchanged (the common case, on every event)
     remaining = order.remaining_qty
     qty = ZERO if priced.price is None else min(remaining, _capacity(order, event, model, taken))
     tif = order.request.time_in_force
     first = not order.seen_event
-    seen = replace(triggered, seen_event=True)
+    seen = replace(order, stop_triggered=stop_triggered, seen_event=True)
     if tif is TimeInForce.FOK and first and qty < remaining:
         return Match(seen.moved(OrderStatus.CANCELED, reason=_fok_reason(order, priced, qty)))
     fills: tuple[MatchedFill, ...] = ()
@@ -347,12 +351,12 @@ def _tick_price(order: WorkingOrder, tick: Tick, model: FillModel) -> _Price:
     side = request.side
     kind = request.order_type
     triggered = order.stop_triggered
-    if kind in {OrderType.STOP, OrderType.STOP_LIMIT} and not triggered:
+    if kind in STOP_TYPES and not triggered:
         triggered = _crossed(side, tick.price, _price_of(request.stop_price))
         if not triggered:
             return _Price(None, None, False)
     quote = tick.quote(side)
-    if kind in {OrderType.MARKET, OrderType.STOP}:
+    if kind in MARKET_TYPES:
         return _Price(model.slipped(quote, side), quote, triggered)
     if _marketable(side, quote, _price_of(request.limit_price)):
         return _Price(quote, quote, triggered)
@@ -446,7 +450,7 @@ def _leg(
 def exit_priority(order: WorkingOrder) -> int:
     """Which member of an OCO group meets an event first (lower first): stops before limits, so when one event
     reaches both exits the stop-loss fills (the conservative assumption) and the take-profit is cut back."""
-    return 0 if order.request.order_type in {OrderType.STOP, OrderType.STOP_LIMIT} else 1
+    return 0 if order.request.order_type in STOP_TYPES else 1
 
 
 def grown_with_entry(leg: WorkingOrder, qty: Decimal) -> WorkingOrder:

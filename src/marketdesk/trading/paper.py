@@ -44,7 +44,7 @@ corporate action) is written in one transaction, and the in-memory state moves o
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -295,23 +295,24 @@ class PaperBroker:
         async with self._lock:
             await self._ensure_loaded()
             await self._catch_up(self.clock.now())
-            ledger, prices = self.store.ledger, self.store.prices
+            ledger, mark = self.store.ledger, self.store.mark
+            valuation = ledger.valuation(self.store.prices, self.policy)
             cash_account = ledger.account_type is AccountType.CASH
             return BrokerAccount(
                 account_id=self.account_id,
                 cash=ledger.cash,
-                equity=ledger.equity(prices),
-                buying_power=ledger.buying_power(prices, self.policy),
-                last_equity=self.store.mark.equity,
-                last_maintenance_margin=self.store.mark.maintenance_margin,
+                equity=valuation.equity,
+                buying_power=valuation.buying_power,
+                last_equity=mark.equity,
+                last_maintenance_margin=mark.maintenance_margin,
                 settled_cash=ledger.settled_cash if cash_account else None,
                 extra={
                     "account_type": ledger.account_type.value,
                     "realized_pnl": format(ledger.realized_pnl, "f"),
                     "commissions": format(ledger.commissions, "f"),
                     "unsettled_cash": format(ledger.unsettled_cash, "f"),
-                    "maintenance_margin": format(ledger.maintenance_margin(prices, self.policy.margin_rates), "f"),
-                    "marked_session": self.store.mark.session.isoformat(),
+                    "maintenance_margin": format(valuation.maintenance_margin, "f"),
+                    "marked_session": mark.session.isoformat(),
                 },
             )
 
@@ -335,7 +336,7 @@ class PaperBroker:
         """The symbols that working orders wait on: the prices a quote feed should show this venue."""
         async with self._lock:
             await self._ensure_loaded()
-            return sorted({r.request.symbol for r in self.store.working.values()})
+            return sorted(self.store.working_by_symbol)
 
     async def on_tick(
         self,
@@ -366,9 +367,7 @@ class PaperBroker:
             extended = not is_tick or self.hours.extended(event.time)
             stage = self.store.stage()
             taken = ZERO
-            working = sorted(
-                (r for r in self.store.working.values() if r.request.symbol == symbol), key=self.links.sort_key
-            )
+            working = sorted(self.store.working_by_symbol.get(symbol, {}).values(), key=self.links.sort_key)
             for kept in working:
                 record = stage.orders.get(kept.id, kept)  # an OCO partner's fill on this event may have changed it
                 if not record.status.working or not (regular or (record.request.extended_hours and extended)):
@@ -432,9 +431,8 @@ class PaperBroker:
                 stage.positions.add(symbol)
                 stage.actions.append(CorporateAction(symbol, "split", ratio, ZERO, at))
                 reason = f"canceled: {symbol} split {ratio.normalize():f} for 1; place it again at adjusted prices"
-                for record in self.store.working.values():
-                    if record.request.symbol == symbol:
-                        stage.put(record.changed(record.working.moved(OrderStatus.CANCELED, reason=reason), at))
+                for record in self.store.working_by_symbol.get(symbol, {}).values():
+                    stage.put(record.changed(record.working.moved(OrderStatus.CANCELED, reason=reason), at))
                 last = self.store.prices.get(symbol)
                 if last is not None:  # the position row is written with the adjusted mark
                     self.store.prices[symbol] = last / ratio
@@ -504,29 +502,56 @@ class PaperBroker:
 
     def _refusal(self, order: SubmitOrder, *, exclude: str | None = None) -> str | None:
         """Why the account cannot carry `order` beside its other working orders (None: it can)."""
-        reserved = ZERO
-        committed_sells = ZERO
         ledger = self.store.ledger
+        price = self._expected_price(order)
+        # only a sale counts the shares open sell orders already deliver, and only an order that adds exposure
+        # at a known price the buying power they hold (`refusal`): spare the scans when neither is read
+        committed_sells = ZERO if order.side is Side.BUY else self._committed_sells(order.symbol, exclude)
+        added = exposure_added(ledger.qty(order.symbol), order.side, order.qty, committed_sells=committed_sells)
+        reserved = ZERO if added == 0 or price is None else self._reserved(exclude)
+        intent = OrderIntent(order.symbol, order.side, order.qty, price)
+        return refusal(
+            ledger, intent, self.store.prices, self.policy, reserved=reserved, committed_sells=committed_sells
+        )
+
+    def _counted(self, exclude: str | None, orders: Iterable[OrderRecord]) -> Iterator[OrderRecord]:
+        """The working `orders` that hold buying power or shares, in turn: an OCO group's members exit the
+        same shares, so only the first of each counts."""
         groups: set[str] = set()
-        for record in self.store.working.values():
+        for record in orders:
             if record.id == exclude:
                 continue
-            if self.links.in_group(record):  # an OCO group's members exit the same shares: count them once
+            if self.links.in_group(record):
                 root = record.parent_id or record.id
                 if root in groups:
                     continue
                 groups.add(root)
+            yield record
+
+    def _committed_sells(self, symbol: str, exclude: str | None) -> Decimal:
+        """The shares of `symbol` that working sell orders will deliver (an OCO group's are all of one symbol)."""
+        committed = ZERO
+        same_symbol = self.store.working_by_symbol.get(symbol)
+        if same_symbol is None:
+            return committed
+        for record in self._counted(exclude, same_symbol.values()):
+            if record.request.side is Side.SELL:
+                committed += record.working.remaining_qty
+        return committed
+
+    def _reserved(self, exclude: str | None) -> Decimal:
+        """The buying power the working orders hold: what each adds to a position, at its expected price."""
+        reserved = ZERO
+        ledger = self.store.ledger
+        if not self.store.working:
+            return reserved
+        for record in self._counted(exclude, self.store.working.values()):
             request = record.request
-            if request.symbol == order.symbol and request.side is Side.SELL:
-                committed_sells += record.working.remaining_qty
             price = self._expected_price(request)
             if price is not None:
                 held = ledger.qty(request.symbol)
                 reserved += exposure_added(held, request.side, record.working.remaining_qty) * price
-        intent = OrderIntent(order.symbol, order.side, order.qty, self._expected_price(order))
-        return refusal(
-            ledger, intent, self.store.prices, self.policy, reserved=reserved, committed_sells=committed_sells
-        )
+        return reserved
 
     def _expected_price(self, order: SubmitOrder) -> Decimal | None:
         """The price to judge an order's buying power at, erring high: a buy pays at most its limit, a buy
@@ -560,15 +585,21 @@ class PaperBroker:
     async def _catch_up(self, now: datetime) -> None:
         """Bring the books to `now`: settle credits, expire day orders, mark a session close that has passed."""
         store = self.store
+        settles = bool(store.ledger.unsettled) and store.ledger.unsettled[0][0] <= trade_date(now)
+        next_expiry = store.next_expiry()
+        expiring = next_expiry is not None and now >= next_expiry
+        if not (settles or expiring or now >= self._next_roll):
+            return  # nothing is due, as on most calls
         stage = store.stage()
-        if store.ledger.unsettled and store.ledger.unsettled[0][0] <= trade_date(now):
+        if settles:
             stage.books().settle(trade_date(now))
         ended = []
-        for record in store.working.values():
-            expired = expire_if_due(record.working, now)
-            if expired is not None:
-                ended.append((record, record.changed(expired, record.working.expires_at or now)))
-                stage.put(ended[-1][1])
+        if expiring:
+            for record in store.working.values():
+                expired = expire_if_due(record.working, now)
+                if expired is not None:
+                    ended.append((record, record.changed(expired, record.working.expires_at or now)))
+                    stage.put(ended[-1][1])
         for record, expired_record in ended:  # after all: exits that expire together both say expired
             self.links.follow(stage, record, expired_record, ZERO, expired_record.updated_at)
         next_roll = self._next_roll

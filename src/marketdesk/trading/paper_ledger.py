@@ -198,25 +198,58 @@ class Ledger:
         return {s: prices.get(s, p.average_price) for s, p in self.positions.items()}
 
     def market_value(self, prices: Mapping[str, Decimal]) -> Decimal:
-        marks = self.marks(prices)
-        return sum((p.qty * marks[s] for s, p in self.positions.items()), ZERO)
+        return self._market_value(self.marks(prices))
 
     def gross_exposure(self, prices: Mapping[str, Decimal]) -> Decimal:
-        marks = self.marks(prices)
-        return sum((abs(p.qty) * marks[s] for s, p in self.positions.items()), ZERO)
+        return self._gross_exposure(self.marks(prices))
 
     def equity(self, prices: Mapping[str, Decimal]) -> Decimal:
         return self.cash + self.market_value(prices)
 
     def maintenance_margin(self, prices: Mapping[str, Decimal], rates: MarginRates) -> Decimal:
-        quantities = {s: p.qty for s, p in self.positions.items()}
-        return requirement(quantities, self.marks(prices), rates)
+        return self._maintenance_margin(self.marks(prices), rates)
 
     def buying_power(self, prices: Mapping[str, Decimal], policy: AccountPolicy) -> Decimal:
         """Cash accounts: the cash. Margin accounts: multiplier × equity − gross position value."""
         if self.account_type is AccountType.CASH:
             return max(self.cash, ZERO)
-        return max(policy.margin_multiplier * self.equity(prices) - self.gross_exposure(prices), ZERO)
+        return self._margin_buying_power(self.marks(prices), policy)
+
+    def valuation(self, prices: Mapping[str, Decimal], policy: AccountPolicy) -> Valuation:
+        """Equity, buying power and maintenance margin at `prices`, each as its own method computes it, from
+        one set of marks (the broker's `account()` asks for all three on every order)."""
+        marks = self.marks(prices)
+        equity = self.cash + self._market_value(marks)
+        if self.account_type is AccountType.CASH:
+            power = max(self.cash, ZERO)
+        else:
+            power = max(policy.margin_multiplier * equity - self._gross_exposure(marks), ZERO)
+        return Valuation(equity, power, self._maintenance_margin(marks, policy.margin_rates))
+
+    # the sums over positions, in position order, from marks computed once
+
+    def _market_value(self, marks: Mapping[str, Decimal]) -> Decimal:
+        return sum((p.qty * marks[s] for s, p in self.positions.items()), ZERO)
+
+    def _gross_exposure(self, marks: Mapping[str, Decimal]) -> Decimal:
+        return sum((abs(p.qty) * marks[s] for s, p in self.positions.items()), ZERO)
+
+    def _maintenance_margin(self, marks: Mapping[str, Decimal], rates: MarginRates) -> Decimal:
+        quantities = {s: p.qty for s, p in self.positions.items()}
+        return requirement(quantities, marks, rates)
+
+    def _margin_buying_power(self, marks: Mapping[str, Decimal], policy: AccountPolicy) -> Decimal:
+        equity = self.cash + self._market_value(marks)
+        return max(policy.margin_multiplier * equity - self._gross_exposure(marks), ZERO)
+
+
+@dataclass(frozen=True, slots=True)
+class Valuation:
+    """The account marked at one set of prices (`Ledger.valuation`)."""
+
+    equity: Decimal
+    buying_power: Decimal
+    maintenance_margin: Decimal
 
 
 def exposure_added(held: Decimal, side: Side, qty: Decimal, *, committed_sells: Decimal = ZERO) -> Decimal:

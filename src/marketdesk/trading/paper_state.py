@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -38,7 +38,9 @@ class OrderRecord:
         return self.working.status
 
     def changed(self, working: WorkingOrder, at: datetime) -> OrderRecord:
-        return replace(self, working=working, updated_at=max(at, self.updated_at))
+        # the constructor, not `dataclasses.replace`: this runs on every fill and expiry
+        updated_at = max(at, self.updated_at)
+        return OrderRecord(self.id, self.seq, working, self.submitted_at, updated_at, self.parent_id)
 
     def to_broker(self, legs: tuple[BrokerOrder, ...] = ()) -> BrokerOrder:
         request = self.request
@@ -63,7 +65,6 @@ class OrderRecord:
 
     def row(self) -> dict[str, Any]:
         request, working = self.request, self.working
-        bracket = request.bracket or Bracket()
         return {
             "id": self.id,
             "seq": self.seq,
@@ -75,8 +76,6 @@ class OrderRecord:
             "extended_hours": request.extended_hours,
             "tag": request.tag,
             "order_class": request.order_class.value,
-            "take_profit": bracket.take_profit,
-            "stop_loss": bracket.stop_loss,
             "parent_id": self.parent_id,
             "submitted_at": self.submitted_at,
             "active_from": working.active_from,
@@ -85,12 +84,15 @@ class OrderRecord:
         }
 
     def changes(self) -> dict[str, Any]:
-        """The columns a state change can touch."""
+        """The columns a state change can touch (a replace moves an OCO's take-profit with its limit)."""
         working = self.working
+        bracket = working.request.bracket
         return {
             "qty": working.request.qty,
             "limit_price": working.request.limit_price,
             "stop_price": working.request.stop_price,
+            "take_profit": None if bracket is None else bracket.take_profit,
+            "stop_loss": None if bracket is None else bracket.stop_loss,
             "status": working.status.value,
             "filled_qty": working.filled_qty,
             "filled_notional": working.filled_notional,
@@ -166,6 +168,8 @@ def fill_from_row(row: Mapping[str, Any]) -> BrokerFill:
 
 
 def unsettled_json(ledger: Ledger) -> str:
+    if not ledger.unsettled:  # a margin account's, always: written with the account on every fill
+        return "[]"
     return json.dumps([[day.isoformat(), format(amount, "f")] for day, amount in ledger.unsettled])
 
 

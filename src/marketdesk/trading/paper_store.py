@@ -8,7 +8,7 @@ back, so a failed write leaves both as they were and a crash never stores half a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -52,11 +52,17 @@ class PaperStore:
         self.orders: dict[str, OrderRecord] = {}
         self.by_client: dict[str, str] = {}
         self.working: dict[str, OrderRecord] = {}
+        # `working` per symbol, in the same order: a price, a split or a feed asks about one symbol's orders
+        self.working_by_symbol: dict[str, dict[str, OrderRecord]] = {}
         self.children: dict[str, list[str]] = {}  # a bracket entry's or an OCO's legs, in placing order
         self.fills: list[BrokerFill] = []
         self.prices: dict[str, Decimal] = {}  # the last price seen per symbol (kept with positions on writes)
         self.actions: dict[tuple[str, str, datetime], CorporateAction] = {}
         self._position_rows: set[str] = set()
+        # the earliest `expires_at` of the working orders (None: none expires), worked out again when unknown:
+        # every call brings the books up to date, and most of them find no order to expire
+        self._next_expiry: datetime | None = None
+        self._next_expiry_known = True
 
     def stage(self) -> Stage:
         return Stage(self.ledger)
@@ -105,15 +111,57 @@ class PaperStore:
             action = CorporateAction(row["symbol"], row["kind"], row["value"], row["cash"], row["at"])
             self.actions[action.key] = action
 
+    def next_expiry(self) -> datetime | None:
+        """The earliest instant a working order expires at (None: no working order expires)."""
+        if not self._next_expiry_known:
+            expiries = [r.working.expires_at for r in self.working.values() if r.working.expires_at is not None]
+            self._next_expiry = min(expiries, default=None)
+            self._next_expiry_known = True
+        return self._next_expiry
+
     def _keep(self, record: OrderRecord) -> None:
         if record.parent_id is not None and record.id not in self.orders:
             self.children.setdefault(record.parent_id, []).append(record.id)
         self.orders[record.id] = record
         self.by_client[record.request.client_order_id] = record.id
         if record.status.working:
-            self.working[record.id] = record
+            self._keep_working(record)
         else:
-            self.working.pop(record.id, None)
+            self._drop_working(record.id)
+
+    def _keep_working(self, record: OrderRecord) -> None:
+        before = self.working.get(record.id)
+        symbol = record.request.symbol
+        if before is not None and before.request.symbol != symbol:
+            self._drop_working(record.id)
+            before = None
+        self.working[record.id] = record
+        self.working_by_symbol.setdefault(symbol, {})[record.id] = record
+        expires_at = record.working.expires_at
+        if before is not None:
+            if before.working.expires_at != expires_at:
+                self._next_expiry_known = False
+        elif expires_at is not None and self._next_expiry_known:
+            self._next_expiry = expires_at if self._next_expiry is None else min(self._next_expiry, expires_at)
+
+    def _drop_working(self, order_id: str) -> None:
+        dropped = self.working.pop(order_id, None)
+        if dropped is None:
+            return
+        symbol = dropped.request.symbol
+        same_symbol = self.working_by_symbol[symbol]
+        del same_symbol[order_id]
+        if not same_symbol:
+            del self.working_by_symbol[symbol]
+        if dropped.working.expires_at is not None and dropped.working.expires_at == self._next_expiry:
+            self._next_expiry_known = False  # another order may expire at the same instant
+
+    def _index_working(self) -> None:
+        """Build the indexes of `working` again from it (after a rollback put it back)."""
+        self.working_by_symbol = {}
+        for order_id, record in self.working.items():
+            self.working_by_symbol.setdefault(record.request.symbol, {})[order_id] = record
+        self._next_expiry_known = False
 
     def _account_row(self, ledger: Ledger, mark: Mark, now: datetime, *, created: bool = False) -> dict[str, Any]:
         row: dict[str, Any] = {
@@ -139,13 +187,15 @@ class PaperStore:
         mark = stage.mark or self.mark
         async with self.database.unit() as unit:
             repository = PaperRepository(unit, self.account_id)
-            placed = sorted((stage.orders[i] for i in stage.new_orders), key=lambda record: record.seq)
-            await repository.insert_orders([record.row() for record in placed])
+            if stage.new_orders:
+                placed = _by_seq([stage.orders[i] for i in stage.new_orders])
+                await repository.insert_orders([record.row() for record in placed])
             for order_id, record in stage.orders.items():
                 if order_id not in stage.new_orders:
                     await repository.update_order(order_id, record.changes())
-            first_seq = len(self.fills) + 1
-            await repository.insert_fills([fill_row(f, first_seq + i) for i, f in enumerate(stage.fills)])
+            if stage.fills:
+                first_seq = len(self.fills) + 1
+                await repository.insert_fills([fill_row(f, first_seq + i) for i, f in enumerate(stage.fills)])
             for symbol in stage.positions:
                 await self._write_position(repository, ledger, symbol, now)
             if stage.ledger is not None or stage.mark is not None:
@@ -162,24 +212,29 @@ class PaperStore:
 
         The stage is kept as soon as it is written, not at the commit: in a unit the desk's own record joins
         (`OrderService.with_venue`), the venue must see its own change before the commit, which comes later."""
-        ids = list(stage.orders)
-        clients = [record.request.client_order_id for record in stage.orders.values()]
-        parents = {record.parent_id for record in stage.orders.values() if record.parent_id is not None}
+        orders_before: dict[str, OrderRecord | None] = {}
+        working_before: dict[str, OrderRecord | None] = {}
+        clients_before: dict[str, str | None] = {}
+        parents = set()
+        for order_id, record in stage.orders.items():
+            orders_before[order_id] = self.orders.get(order_id)
+            working_before[order_id] = self.working.get(order_id)
+            client_order_id = record.request.client_order_id
+            clients_before[client_order_id] = self.by_client.get(client_order_id)
+            if record.parent_id is not None:
+                parents.add(record.parent_id)
         ledger_before, mark_before, fills_before = self.ledger, self.mark, len(self.fills)
-        position_rows_before = set(self._position_rows)
-        orders_before = _saved(self.orders, ids)
-        working_before = _saved(self.working, ids)
-        clients_before = _saved(self.by_client, clients)
+        position_rows_before = self._position_rows  # replaced below, never changed in place
         children_before = {p: list(self.children[p]) if p in self.children else None for p in parents}
         actions_before = _saved(self.actions, [action.key for action in stage.actions])
         self.ledger = ledger
         self.mark = mark
-        for record in sorted(stage.orders.values(), key=lambda record: record.seq):
+        for record in _by_seq(stage.orders.values()):
             self._keep(record)
         self.fills.extend(stage.fills)
         for action in stage.actions:
             self.actions[action.key] = action
-        self._position_rows = (self._position_rows | stage.positions) & set(ledger.positions)
+        self._position_rows = (self._position_rows | stage.positions) & ledger.positions.keys()
 
         def undo() -> None:
             self.ledger, self.mark, self._position_rows = ledger_before, mark_before, position_rows_before
@@ -189,6 +244,7 @@ class PaperStore:
             _restore(self.by_client, clients_before)
             _restore(self.children, children_before)
             _restore(self.actions, actions_before)
+            self._index_working()
 
         return undo
 
@@ -208,6 +264,15 @@ class PaperStore:
             await repository.update_position(symbol, values)
         else:
             await repository.insert_position(symbol, values)
+
+
+def _by_seq(records: Collection[OrderRecord]) -> Iterable[OrderRecord]:
+    """`records` in placing order (most stages hold one order)."""
+    return records if len(records) < 2 else sorted(records, key=_seq)
+
+
+def _seq(record: OrderRecord) -> int:
+    return record.seq
 
 
 def _saved(values: dict[K, V], keys: Iterable[K]) -> dict[K, V | None]:

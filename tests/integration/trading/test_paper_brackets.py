@@ -272,6 +272,24 @@ async def test_an_oco_exits_a_held_position_by_whichever_price_comes_first(datab
     assert await held(again) == 0
 
 
+async def test_an_ocos_new_limit_is_stored_as_its_take_profit_and_survives_a_restart(
+    database: Database, clock: SimClock
+) -> None:
+    broker = broker_on(database, clock)
+    await tick(broker, clock, "100.00")
+    await broker.submit(plain("buy-2", Side.BUY, "100"))
+    await tick(broker, clock, "100.00")
+    placed = await broker.submit(oco_order("oco-2", ACCOUNT, "XYZ", Side.SELL, D(100), take_profit=D(110),
+                                           stop_loss=D(95)))  # fmt: skip
+    await broker.replace(placed.broker_order_id, limit_price=D(112))
+    again = broker_on(database, clock)  # a restart reads the stored exits: the limit and its take-profit agree
+    assert (await found(again, "oco-2")).limit_price == D(112)
+    assert await tick(again, clock, "111.00") == []  # below the new limit: nothing fills
+    fills = await tick(again, clock, "112.50")
+    assert [(f.client_order_id, f.qty) for f in fills] == [("oco-2", D(100))]
+    assert (await found(again, "oco-2-sl")).status is OrderStatus.CANCELED
+
+
 async def test_an_oco_is_refused_beyond_the_position_or_on_the_wrong_side_of_the_market(
     sqlite_db: Database, clock: SimClock
 ) -> None:
