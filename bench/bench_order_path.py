@@ -19,7 +19,13 @@ the timer stops after the last.
   a busy shared machine disturbs less than the wall time; 1,000 orders/s needs it under 1 ms;
 - orders_per_s: orders one after another on SQLite, per second of wall time;
 - orders_per_s_concurrent: the same with CONCURRENT accounts, each placing its orders one after another, all
-  at once in one event loop (what a desk with several busy accounts does).
+  at once in one event loop (what a desk with several busy accounts does);
+- orders_per_s_with_feed: the desk as it runs: CONCURRENT accounts place FEED_ORDERS market orders one after
+  another, each order a request of its own, while the paper feed shows the venues a quote of each symbol every
+  FEED_INTERVAL_S and fills whatever is waiting (`PaperFeed.step`: per account and symbol, the venue's fills
+  and the desk's record of them are one unit of work), from the first order to the commit of the last fill;
+- feed_orders_per_fill_unit: in that run's busiest feed step, the orders filled per unit of work (how much the
+  feed's batching shares a commit).
 
 Each run warms up first (WARMUP orders, not timed) and then times MEASURED orders. Symbols alternate, and
 buys and sells alternate, so positions stay small; the account's risk limits are loosened so that none is
@@ -61,6 +67,8 @@ from marketdesk.trading.paper import PaperBroker
 WARMUP = 50
 MEASURED = 500
 CONCURRENT = 4  # accounts placing orders at once in the concurrent run
+FEED_ORDERS = 2000  # orders of the run with the paper feed
+FEED_INTERVAL_S = 0.1  # its quotes' interval (`MARKETDESK_TICK_INTERVAL_S`; 1 s by default)
 SYMBOLS = ("AAA", "BBB", "CCC")
 PRICE = Decimal("100.00")
 START = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # a Friday, 10:00 New York: the session is open
@@ -163,6 +171,54 @@ async def concurrent(folder: Path) -> float:
         await desk.stop()
 
 
+async def with_feed(folder: Path) -> tuple[float, float]:
+    """Orders per second through the desk as it runs (`orders_per_s_with_feed` in the module docstring), and
+    the orders filled per unit of work in the busiest feed step."""
+    desk, traders = await open_desk(folder, None, CONCURRENT)
+    clock = desk.clock
+    assert isinstance(clock, SimClock)
+    per_account = FEED_ORDERS // CONCURRENT
+    placed = [0] * CONCURRENT
+    filled = 0
+    largest = 0
+
+    async def client(index: int, trader: Trader, orders: int) -> None:
+        for _ in range(orders):
+            number = trader.placed
+            trader.placed += 1
+            symbol = SYMBOLS[number % len(SYMBOLS)]
+            side = Side.BUY if (number // len(SYMBOLS)) % 2 == 0 else Side.SELL
+            command = SubmitOrder(f"feed-{number}", trader.account_id, symbol, side, Decimal(1))
+            view = await desk.orders.submit(trader.user, command)
+            if view.status != "accepted":
+                raise SystemExit(f"order {command.client_order_id} was {view.status} ({view.reason})")
+            placed[index] += 1
+            await asyncio.sleep(0)  # the next order is another request: the loop runs what else is due (the feed)
+
+    async def feed(total: int) -> None:
+        nonlocal filled, largest
+        while filled < total:
+            await asyncio.sleep(FEED_INTERVAL_S)
+            clock.advance(timedelta(milliseconds=FEED_INTERVAL_S * 1000))
+            await desk.quotes.publish([Quote(s, clock.now(), PRICE, volume=1_000_000) for s in SYMBOLS])
+            made = await desk.paper_feed.step()
+            filled += made
+            largest = max(largest, made)
+
+    try:
+        warm = [client(i, t, WARMUP // CONCURRENT) for i, t in enumerate(traders)]
+        await asyncio.gather(feed(WARMUP // CONCURRENT * CONCURRENT), *warm)
+        filled = largest = 0
+        started = time.perf_counter()
+        await asyncio.gather(
+            feed(per_account * CONCURRENT), *(client(i, t, per_account) for i, t in enumerate(traders))
+        )
+        elapsed = time.perf_counter() - started
+        return per_account * CONCURRENT / elapsed, largest / (CONCURRENT * len(SYMBOLS))
+    finally:
+        await desk.stop()
+
+
 def p99(timings: list[float]) -> float:
     return statistics.quantiles(timings, n=100)[-1]
 
@@ -220,6 +276,10 @@ async def main(profile: bool) -> None:
     emit("orders_per_s", MEASURED / wall, "orders/s")
     with tempfile.TemporaryDirectory(prefix="bench-order-many-") as folder:
         emit("orders_per_s_concurrent", await concurrent(Path(folder)), "orders/s")
+    with tempfile.TemporaryDirectory(prefix="bench-order-feed-") as folder:
+        rate, batch = await with_feed(Path(folder))
+    emit("orders_per_s_with_feed", rate, "orders/s")
+    emit("feed_orders_per_fill_unit", batch, "orders")
     if profiler is not None:
         pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(40)
 

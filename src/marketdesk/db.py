@@ -312,18 +312,37 @@ class ExactDecimal(TypeDecorator[Decimal]):
 def _sqlite_utc_text(value: datetime | None) -> str | None:
     if value is None:
         return None
+    text = _UTC_TEXTS.get(value)  # an order stores the same few instants many times over (created, updated…)
+    if text is not None:
+        return text
     if value.tzinfo is None:
         raise ValueError("store aware datetimes only (tzinfo=UTC)")
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:26]  # without its "+00:00": stored as UTC, read back as UTC
+    if len(_UTC_TEXTS) >= _UTC_TEXTS_KEPT:
+        _UTC_TEXTS.clear()
+    # without its "+00:00": stored as UTC, read back as UTC; equal instants (in any zone) store the same text
+    text = _UTC_TEXTS[value] = (value if value.tzinfo is UTC else value.astimezone(UTC)).isoformat(" ", "microseconds")[
+        :26
+    ]
+    return text
+
+
+_UTC_TEXTS: dict[datetime, str] = {}  # recent instants' stored text (`_sqlite_utc_text`)
+_UTC_TEXTS_KEPT = 512
 
 
 def _sqlite_utc_datetime(value: str | None) -> datetime | None:
     if value is None:
         return None
-    read = datetime.fromisoformat(value)
-    return read.replace(tzinfo=UTC) if read.tzinfo is None else read.astimezone(UTC)
+    read = _UTC_READ.get(value)  # rows read on the order path carry the same few instants again and again
+    if read is None:
+        if len(_UTC_READ) >= _UTC_TEXTS_KEPT:
+            _UTC_READ.clear()
+        read = datetime.fromisoformat(value)
+        read = _UTC_READ[value] = read.replace(tzinfo=UTC) if read.tzinfo is None else read.astimezone(UTC)
+    return read
+
+
+_UTC_READ: dict[str, datetime] = {}  # recent stored texts' instants (`_sqlite_utc_datetime`; datetimes are immutable)
 
 
 def _decimal_text(value: Decimal | None) -> str | None:

@@ -188,9 +188,7 @@ class InlineScope:
 
     __slots__ = ("_connection", "_owner", "_pool", "_token", "_translate", "_unit")
 
-    def __init__(
-        self, owner: object, pool: InlinePool, translate: Callable[[BaseException], Exception | None]
-    ) -> None:
+    def __init__(self, owner: object, pool: InlinePool, translate: Callable[[BaseException], Exception | None]) -> None:
         self._owner, self._pool, self._translate = owner, pool, translate
 
     async def __aenter__(self) -> Unit:

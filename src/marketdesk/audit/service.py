@@ -58,6 +58,12 @@ SECRET_KEY_NAMES = re.compile(
 )
 
 
+# encoders made once (`json.dumps` with options builds one per call): the canonical detail, and the entry
+# hash's payload (compact, non-ASCII kept)
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 @dataclass(frozen=True)
 class VerifyResult:
     """What `verify` found: `ok`, how many entries it checked, and the first bad entry with the problem."""
@@ -77,7 +83,7 @@ def canonical_detail(detail: Mapping[str, Any] | None) -> str:
     except _SecretKey:
         _refuse_secret_keys(to_jsonable(dict(detail or {})), "detail")  # raises, naming where the key is
         raise
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _CANONICAL.encode(data)
 
 
 class _SecretKey(Exception):
@@ -117,9 +123,7 @@ def entry_hash(
     ip: str,
 ) -> str:
     """The hash of one entry, chained to the previous entry's hash. `detail` is the stored JSON text."""
-    payload = json.dumps(
-        [seq, _iso(ts), actor_id, action, target, detail, ip], separators=(",", ":"), ensure_ascii=False
-    )
+    payload = _COMPACT.encode([seq, _iso(ts), actor_id, action, target, detail, ip])
     return hashlib.sha256((prev_hash + payload).encode("utf-8")).hexdigest()
 
 
@@ -195,7 +199,7 @@ class AuditService:
         columns are cut (marked with "…"). A `detail` key that names a secret (password, token, api_key…)
         is refused with an `Operational` error: the log must never hold one.
         """
-        if not _ACTION.fullmatch(action) or len(action) > 64:
+        if not _valid_action(action):
             raise Operational(f"audit action {action[:80]!r} is not dotted lower case of at most 64 characters")
         if actor_id is not None and len(actor_id) > MAX_ID_CHARS:
             raise Operational(f"audit actor_id is longer than {MAX_ID_CHARS} characters")
@@ -316,6 +320,12 @@ def _problem(row: Any, expected: int, prev_hash: str) -> str | None:
     if recomputed != row.hash:
         return f"entry {seq} was altered: its content does not match its hash"
     return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _valid_action(action: str) -> bool:
+    """Whether `action` is dotted lower case of at most 64 characters (a few dozen actions recur)."""
+    return len(action) <= 64 and _ACTION.fullmatch(action) is not None
 
 
 @functools.lru_cache(maxsize=4096)

@@ -30,6 +30,8 @@ def to_jsonable(value: Any) -> Any:
         return str(value) if value.is_finite() else None
     if kind is list or kind is tuple:
         return [to_jsonable(v) for v in value]
+    if kind is datetime:
+        return value.isoformat()
     return _other(value)
 
 
@@ -62,7 +64,8 @@ def _other(value: Any) -> Any:
 def _dataclass(value: Any) -> dict[str, Any]:
     """Field by field (`asdict` deep-copies first), plain values inline as in `to_jsonable`."""
     plain = {}
-    for name in _field_names(type(value)):
+    kind: type = type(value)
+    for name in _field_names(kind):
         inner = getattr(value, name)
         held = type(inner)
         plain[name] = inner if held is str or inner is None or held is int or held is bool else to_jsonable(inner)

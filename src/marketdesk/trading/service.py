@@ -950,7 +950,10 @@ def _record(order: SubmitOrder, owner_id: str, now: datetime, *, status: OrderSt
 def _data_json(data: dict[str, Any] | None) -> str:
     """An event's data as JSON: the encoder walks it, and only our own types (Decimal, datetime…) go through
     `to_jsonable` (the intent's preview is plain JSON already, and a second walk cost as much as the first)."""
-    return json.dumps(data, sort_keys=True, default=to_jsonable) if data else "{}"
+    return _EVENT_DATA.encode(data) if data else "{}"
+
+
+_EVENT_DATA = json.JSONEncoder(sort_keys=True, default=to_jsonable)  # made once: `json.dumps(...)` makes one a call
 
 
 async def _resize(repo: TradingRepository, record: OrderRow, qty: Decimal, at: datetime) -> None:
