@@ -201,47 +201,57 @@ class Prepared:
 
     async def rows(self, direct: Direct, values: Parameters) -> list[tuple[Any, ...]]:
         """The rows of a query (or of a write's RETURNING), each value converted by its column's type."""
-        if direct.driver is None:
+        driver = direct.driver
+        if driver is None:
             result = await greenlet_spawn(direct._sync().execute, self.statement, dict(values))
             return [tuple(r) for r in result]
         form = self.form(direct.dialect, values)
-        rows, _ = await _execute(direct.driver, direct.dialect, form, [form.parameters(values)], fetch=True)
-        return [form.row(r) for r in rows]
+        parameters = form.parameters(values)
+        try:
+            try:  # at once: the lock is free (or this transaction holds it) nearly always
+                cursor = driver.raw.execute(form.sql, parameters)
+            except sqlite3.OperationalError as exc:
+                if not busy(exc):
+                    raise
+                cursor = await driver.retrying(driver.raw.execute, form.sql, parameters)  # wait for the writer
+            fetched = cursor.fetchall()
+        except direct.dialect.loaded_dbapi.Error as exc:
+            raise _raised_as_sqlalchemy(direct.dialect, form, parameters, exc) from exc
+        row = form.row
+        return [row(r) for r in fetched]
 
     async def run(self, direct: Direct, values: Parameters) -> int:
         """Run a write; the number of rows it changed."""
-        return await self.run_many(direct, [values])
+        return await self.run_many(direct, (values,))
 
     async def run_many(self, direct: Direct, values: Sequence[Parameters]) -> int:
         """Run a write once per parameter set (every set names the same columns); the rows changed."""
         if not values:
             return 0
-        if direct.driver is None:
+        driver = direct.driver
+        if driver is None:
             result = await greenlet_spawn(direct._sync().execute, self.statement, [dict(v) for v in values])
             return int(result.rowcount)
         form = self.form(direct.dialect, values[0])
-        parameters = [form.parameters(v) for v in values]
-        _, changed = await _execute(direct.driver, direct.dialect, form, parameters, fetch=False)
-        return changed
+        raw = driver.raw
+        call: Callable[[str, Any], sqlite3.Cursor]
+        if len(values) == 1:
+            call, parameters = raw.execute, form.parameters(values[0])
+        else:
+            call, parameters = raw.executemany, [form.parameters(v) for v in values]
+        try:
+            try:  # as in `rows`
+                cursor = call(form.sql, parameters)
+            except sqlite3.OperationalError as exc:
+                if not busy(exc):
+                    raise
+                cursor = await driver.retrying(call, form.sql, parameters)
+            return int(cursor.rowcount)
+        except direct.dialect.loaded_dbapi.Error as exc:
+            raise _raised_as_sqlalchemy(direct.dialect, form, parameters, exc) from exc
 
 
-async def _execute(
-    driver: InlineConnection, dialect: Dialect, form: _Form, parameters: list[Any], *, fetch: bool
-) -> tuple[list[Any], int]:
-    """Run on the `sqlite3` connection: (fetched rows, rows changed). A driver error is raised the way
-    SQLAlchemy raises it (`sqlalchemy.exc.IntegrityError`, `OperationalError`…), so callers see one kind."""
-    cursor = driver.raw.cursor()
-    call, arguments = (cursor.execute, parameters[0]) if len(parameters) == 1 else (cursor.executemany, parameters)
-    try:
-        try:  # at once, without a coroutine: the lock is free (or this transaction holds it) nearly always
-            call(form.sql, arguments)
-        except sqlite3.OperationalError as exc:
-            if not busy(exc):
-                raise
-            await driver.retrying(call, form.sql, arguments)  # another writer has the lock: wait for it
-        return (cursor.fetchall() if fetch else []), int(cursor.rowcount)
-    except dialect.loaded_dbapi.Error as exc:
-        shown = parameters[0] if len(parameters) == 1 else parameters
-        raise DBAPIError.instance(form.sql, shown, exc, dialect.loaded_dbapi.Error) from exc
-    finally:
-        cursor.close()
+def _raised_as_sqlalchemy(dialect: Dialect, form: _Form, parameters: Any, exc: Exception) -> Exception:
+    """A driver error as SQLAlchemy raises it (`sqlalchemy.exc.IntegrityError`, `OperationalError`…), so
+    callers of prepared statements and of the ORM see one kind."""
+    return DBAPIError.instance(form.sql, parameters, exc, dialect.loaded_dbapi.Error)

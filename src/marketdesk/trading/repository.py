@@ -244,12 +244,12 @@ class TradingRepository:
     async def _rows(self, statement: Prepared, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         if self._staging is not None and STAGED_ORDERS in self._staging.info:  # what comes next may need them
             await _write_staged_orders(self._staging)
-        return await statement.rows(await self._link(), parameters)
+        return await statement.rows(self._direct or await self._link(), parameters)
 
     async def _write(self, statement: Prepared, parameters: Sequence[Mapping[str, Any]]) -> None:
         if self._staging is not None and STAGED_ORDERS in self._staging.info:
             await _write_staged_orders(self._staging)
-        await statement.run_many(await self._link(), parameters)
+        await statement.run_many(self._direct or await self._link(), parameters)
 
     async def _link(self) -> Direct:
         """The session's connection, for prepared statements (inside its transaction)."""

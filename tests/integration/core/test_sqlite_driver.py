@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select, text
 
 import marketdesk.sqlite_driver as driver
 from marketdesk.db import Database
 from marketdesk.errors import Temporary
+from marketdesk.prepared import Prepared
 
 
 @pytest.fixture
@@ -92,6 +93,59 @@ async def test_a_lock_held_past_the_busy_timeout_is_a_temporary_error(
         other.close()
         await db.dispose()
     assert 0.1 <= time.monotonic() - started < 2
+
+
+async def test_a_units_prepared_write_waits_for_another_writer_off_the_loop(scratch: Any) -> None:
+    db, path = scratch
+    table = Table("t", MetaData(), Column("n", Integer, primary_key=True), Column("label", String))
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO t (label) VALUES ('theirs')")
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.005)
+            ticks += 1
+
+    async def write() -> int:
+        async with db.unit() as unit:
+            changed = await Prepared(insert(table)).run(unit.direct, {"label": "ours"})
+            (count,) = (await Prepared(select(func.count()).select_from(table)).rows(unit.direct, {}))[0]
+            return changed + count
+
+    ticking = asyncio.create_task(ticker())
+    writing = asyncio.create_task(write())
+    await asyncio.sleep(0.2)
+    assert not writing.done()  # still waiting for the lock, in `retrying`
+    other.execute("COMMIT")
+    assert await writing == 1 + 2  # one row written; two in the table as the unit saw it
+    ticking.cancel()
+    other.close()
+    assert ticks >= 10
+
+
+async def test_a_units_write_past_the_busy_timeout_is_a_temporary_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(driver.InlineDBAPI, "busy_timeout_s", 0.1)
+    db = Database(f"sqlite:///{tmp_path / 'locked.db'}")
+    async with db.session() as session:
+        await session.execute(text("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
+    table = Table("t", MetaData(), Column("n", Integer, primary_key=True))
+    other = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(Temporary, match="locked by another process"):
+            async with db.unit() as unit:
+                await Prepared(insert(table)).run_many(unit.direct, [{"n": 1}, {"n": 2}])
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    async with db.unit() as unit:  # the lock is free again: the same write goes through
+        assert await Prepared(insert(table)).run_many(unit.direct, [{"n": 1}, {"n": 2}]) == 2
+    await db.dispose()
 
 
 async def test_large_batches_run_on_a_worker_thread_and_small_ones_inline(
