@@ -5,6 +5,8 @@ and a non-zero exit code (2 for bad input, 75 to retry later, 70 when something 
 from __future__ import annotations
 
 import asyncio
+import faulthandler
+import signal
 import sys
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -92,6 +94,8 @@ def up(
 
     settings = settings_for(data_dir, host=host, port=port, seed=seed, real_hours=real_hours)
     configure_logging(settings.log_level, json=settings.log_json)
+    # `kill -USR1 <pid>` prints every thread's stack to stderr: where a desk that seems stuck is waiting
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     lock = datadir_lock.hold(settings.data_dir, "marketdesk up")  # kept (closing the file would release it)
     try:
         clock = LiveClock()

@@ -65,7 +65,13 @@ def wait_ready(server: Server, timeout_s: float = START_TIMEOUT_S) -> None:
         except httpx.HTTPError as exc:
             last = repr(exc)
         time.sleep(0.25)
-    raise RuntimeError(f"the desk server was not ready within {timeout_s:.0f} s ({last}):\n{tail(server.log_path)}")
+    # where it is stuck: `marketdesk up` prints every thread's stack to its log on SIGUSR1
+    server.process.send_signal(signal.SIGUSR1)
+    time.sleep(1.0)
+    raise RuntimeError(
+        f"the desk server was not ready within {timeout_s:.0f} s ({last}); its log, ending with its threads' "
+        f"stacks:\n{tail(server.log_path, lines=200)}"
+    )
 
 
 def stop(server: Server) -> None:

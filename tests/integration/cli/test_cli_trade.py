@@ -3,6 +3,7 @@ the web desk's (risk, compliance, the paper broker) and fills on the simulated m
 
 from __future__ import annotations
 
+import signal
 import time
 from pathlib import Path
 
@@ -58,3 +59,17 @@ def test_an_unreachable_desk_is_a_clear_error(runner: CliRunner) -> None:
     assert result.exit_code != 0
     assert "cannot reach the desk" in result.stderr
     assert "marketdesk up" in result.stderr
+
+
+def test_a_running_desk_prints_where_each_thread_is_on_sigusr1(tmp_path: Path) -> None:
+    with running_desk(tmp_path, SMALL_DESK) as desk:
+        desk.process.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + 10
+        log = ""
+        while time.monotonic() < deadline and "most recent call first" not in log:
+            time.sleep(0.1)
+            log = desk.log_path.read_text(errors="replace")
+        assert desk.process.poll() is None  # printed, and still serving
+        assert httpx.get(f"{desk.url}/readyz", timeout=5).status_code == 200
+    assert "Current thread" in log and "most recent call first" in log, log[-2000:]
+    assert "uvicorn" in log  # the main thread's stack: it is serving
