@@ -5,7 +5,9 @@ and a non-zero exit code (2 for bad input, 75 to retry later, 70 when something 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import faulthandler
+import io
 import signal
 import sys
 from collections.abc import Callable
@@ -72,6 +74,13 @@ def _quiet_logs() -> None:
 # ---- up --------------------------------------------------------------------------------------------------
 
 
+def _dump_stacks_on_sigusr1() -> None:
+    """`kill -USR1 <pid>` prints every thread's stack to stderr: where a desk that seems stuck is waiting.
+    Only when stderr is a real file (not a test runner's captured stream, which has no descriptor)."""
+    with contextlib.suppress(io.UnsupportedOperation, AttributeError, ValueError, RuntimeError):
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
+
+
 @app.command()
 @handles_errors
 def up(
@@ -94,8 +103,7 @@ def up(
 
     settings = settings_for(data_dir, host=host, port=port, seed=seed, real_hours=real_hours)
     configure_logging(settings.log_level, json=settings.log_json)
-    # `kill -USR1 <pid>` prints every thread's stack to stderr: where a desk that seems stuck is waiting
-    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    _dump_stacks_on_sigusr1()
     lock = datadir_lock.hold(settings.data_dir, "marketdesk up")  # kept (closing the file would release it)
     try:
         clock = LiveClock()

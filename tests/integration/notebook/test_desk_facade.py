@@ -22,6 +22,10 @@ from marketdesk.desk import Desk as CoreDesk
 from marketdesk.errors import ConfigError, NotFound, Rejected, UnknownSymbol
 from marketdesk.marketdata.port import AssetClass
 
+# One desk is shared by the module's tests, which build on one another in file order (the first opens the
+# default "Paper" account; later ones open "Tight" and "Halt"): they run on one xdist worker, in that order.
+pytestmark = pytest.mark.xdist_group("notebook-desk")
+
 FAST = {"sim_symbols": 11, "sim_history_years": 1, "tick_interval_s": 0.05}  # a small market, quick ticks
 NO_MARKET = {"market_data": ["files"]}  # signing in needs no market: no simulated one to generate
 ANN = "ann@example.com"
