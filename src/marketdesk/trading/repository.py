@@ -338,6 +338,12 @@ class TradingRepository:
         return [WorkingOrderRow(*row) for row in await self._rows(_WORKING_BRIEF, {"b_account": account_id})]
 
     async def order_for_account(self, account_id: str, *, client_order_id: str) -> OrderRow | None:
+        """The account's order `client_order_id`: one this unit of work has staged is the staged row itself
+        (placing an order with the paper venue records the venue's answer on it, not on a copy read back)."""
+        if self._staging is not None:
+            for staged in self._staging.info.get(STAGED_ORDERS, {}).values():
+                if staged.client_order_id == client_order_id and staged.account_id == account_id:
+                    return staged
         parameters = {"b_account": account_id, "b_client": client_order_id}
         return _order(await self._rows(_ORDER_BY_CLIENT, parameters))
 

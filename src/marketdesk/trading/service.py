@@ -76,7 +76,6 @@ T = TypeVar("T")
 
 THROTTLE_WINDOW = timedelta(seconds=60)
 DEFERRED = "marketdesk.orders.deferred"  # Unit.info key: what `with_venue` publishes after its commit
-PLACED = "marketdesk.orders.placed"  # Unit.info key: orders `submit` inserted in the open unit, by client id
 COMPLIANCE_LOOKBACK = timedelta(days=10)  # covers 5 sessions across any holiday run
 ORDERS_CHANNEL = "orders"
 
@@ -250,8 +249,6 @@ class OrderService:
                 unit, "order.submitted" if decision.allowed else "order.denied", actor_id=user.id,
                 target=record.id, detail={"order": order.describe(), "client_order_id": order.client_order_id, **snapshot},
             )  # fmt: skip
-            if decision.allowed:  # the broker's answer, recorded in this unit when it joins the venue's
-                unit.info.setdefault(PLACED, {})[record.client_order_id] = record
         view = OrderView.of(record, snapshot)
         if not decision.allowed:
             await self._publish(user.id, "denied", view)
@@ -631,9 +628,7 @@ class OrderService:
     ) -> OrderView:
         async with self.db.unit() as unit:
             repo = TradingRepository(unit)
-            record = _placed(unit, account.id, update.client_order_id)
-            if record is None:
-                record = await repo.order_for_account(account.id, client_order_id=update.client_order_id)
+            record = await repo.order_for_account(account.id, client_order_id=update.client_order_id)
             if record is None:  # only a leg the venue placed is not on the books yet
                 record = await self._adopt_leg(unit, repo, account, update, actor, parent_id)
             if record is None:
@@ -819,14 +814,6 @@ class OrderService:
             unit.info[DEFERRED].append((owner_id, kind, view))
             return
         await self.publish(owner_id, ORDERS_CHANNEL, {"event": kind, "order": to_jsonable(view)})
-
-
-def _placed(unit: Unit, account_id: str, client_order_id: str) -> OrderRow | None:
-    """The order `submit` inserted in this very unit of work (`with_venue`: the venue's answer is recorded in
-    the unit that placed the order), taken once, so it is not read back; None otherwise."""
-    placed: dict[str, OrderRow] | None = unit.info.get(PLACED)
-    record = placed.pop(client_order_id, None) if placed else None
-    return record if record is not None and record.account_id == account_id else None
 
 
 _IN_PROCESS: dict[type, bool] = {}

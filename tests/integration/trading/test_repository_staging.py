@@ -1,6 +1,7 @@
 """In a unit of work the trading repository stages new orders and order events and writes them as the unit
 commits (SQLite and PostgreSQL): an order saved again before then is inserted once, as it is at the commit; a
-statement of the repository in between writes the staged orders first, so it sees them and may refer to them;
+statement of the repository in between writes the staged orders first, so it sees them and may refer to them
+(a lookup by client id finds the staged row itself);
 a rollback writes nothing."""
 
 from __future__ import annotations
@@ -59,30 +60,41 @@ async def test_an_order_saved_before_the_commit_is_inserted_once_as_it_ends(book
     assert await event_kinds(books, order) == ["intent", "accepted"]  # after their order, in the order added
 
 
-async def test_a_statement_after_the_insert_sees_the_order_and_a_later_save_updates_it(books: Books) -> None:
+async def test_the_staged_order_is_found_by_its_client_id_as_it_is(books: Books) -> None:
     order = new_order(books, "staged-2")
     async with books.desk.db.unit() as unit:
         repo = TradingRepository(unit)
         await repo.insert_order(order)
-        found = await repo.order_for_account(books.account_id, client_order_id="staged-2")
-        assert found is not None and found.id == order.id  # written before the read
-        found = dataclasses.replace(found, status="canceled")
-        await repo.save_order(found)  # an update now: the row is in the table
-        await repo.add_events([event(found, "canceled")])
+        assert await repo.order_for_account(books.account_id, client_order_id="staged-2") is order
+        assert await repo.order_for_account("another-account", client_order_id="staged-2") is None
     row = await stored(books, "staged-2")
+    assert row is not None and row.id == order.id
+
+
+async def test_a_statement_after_the_insert_writes_it_first_and_a_later_save_updates_it(books: Books) -> None:
+    order = new_order(books, "staged-3")
+    async with books.desk.db.unit() as unit:
+        repo = TradingRepository(unit)
+        before = await repo.count_orders(books.account_id)
+        await repo.insert_order(order)
+        assert await repo.count_orders(books.account_id) == before + 1  # written before the count ran
+        changed = dataclasses.replace(order, status="canceled")
+        await repo.save_order(changed)  # an update now: the row is in the table
+        await repo.add_events([event(changed, "canceled")])
+    row = await stored(books, "staged-3")
     assert row is not None and row.status == "canceled"
     assert await event_kinds(books, order) == ["canceled"]
 
 
 async def test_a_unit_that_rolls_back_writes_no_staged_order_or_event(books: Books) -> None:
-    order = new_order(books, "staged-3")
+    order = new_order(books, "staged-4")
     with pytest.raises(RuntimeError, match="after staging"):
         async with books.desk.db.unit() as unit:
             repo = TradingRepository(unit)
             await repo.insert_order(order)
             await repo.add_events([event(order, "intent")])
             raise RuntimeError("failed after staging")
-    assert await stored(books, "staged-3") is None
+    assert await stored(books, "staged-4") is None
     assert await event_kinds(books, order) == []
 
 
