@@ -143,8 +143,10 @@ class SizingBox:
         self.reasons_open = reasons_open
         self.box = ui.column().classes("w-full gap-1 desk-box").props(f"data-testid={test_id}")
         self.box.set_visibility(False)
+        self._shown: object = None  # what `show` drew last (None: something else is in the box)
 
     def clear(self) -> None:
+        self._shown = None
         self.box.clear()
         self.box.set_visibility(False)
 
@@ -164,7 +166,13 @@ class SizingBox:
 
     def show(self, sized: PositionSize) -> None:
         r = sized.recommendation
+        shown = (r, sized.basis.kind, sized.basis.text)
+        if shown == self._shown:
+            # the page reads the account again as it opens and on every order event, and sizes again each time:
+            # the same size is left as it is, so a click on "Use safe size" is never lost to a redraw
+            return
         self._fresh("ready")
+        self._shown = shown
         self.box.props(f"data-stars={r.stars} data-symbol={r.symbol}")
         with self.box:
             with ui.row().classes("w-full items-center no-wrap gap-2"):
@@ -213,6 +221,7 @@ class SizingBox:
             self.on_use_safe(shares)
 
     def _fresh(self, state: str) -> None:
+        self._shown = None
         self.box.clear()
         self.box.props(f"data-state={state}")
         self.box.set_visibility(True)

@@ -257,6 +257,7 @@ class TicketPanel:
             return
         if read == self.sizings:
             self.sizing.show(sized)
+            self.sizing.box.props(f"data-sized={read}")  # how many sizings have been drawn (or found unchanged)
 
     def use_safe(self, shares: int) -> None:
         """Put the safe choice's shares in the quantity (the preview goes, as with any change)."""
