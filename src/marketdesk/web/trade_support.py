@@ -125,7 +125,7 @@ class SizingBox:
     """A recommended position size (docs/sizing.md): its stars, the range in percent and dollars, the shares, the
     safe choice highlighted, whose money it sizes and every rule that moved it. Create it inside a page.
 
-    `on_use_safe(shares)` adds a "Use safe size" button (the ticket); `link_trade` adds a link to the ticket filled
+    `on_use_safe(shares)` adds a "Use safe size" button under it (the ticket); `link_trade` adds a link to the ticket filled
     with the safe size (the tearsheet). Test ids start with `test_id`: `-headline`, `-safe`, `-stars`, `-reason`…
     """
 
@@ -144,21 +144,29 @@ class SizingBox:
         self.box = ui.column().classes("w-full gap-1 desk-box").props(f"data-testid={test_id}")
         self.box.set_visibility(False)
         self._shown: object = None  # what `show` drew last (None: something else is in the box)
+        self._safe_shares = 0
+        with self.box:
+            self.content = ui.column().classes("w-full gap-1")  # drawn again for each size
+            # the button stays while the size is drawn again (the page sizes again as it opens and on every order
+            # event): a click is never lost to a redraw, and it takes the safe size shown at that moment
+            self.use_safe_button = ui.button("Use safe size", icon="input", on_click=self._use_safe).props(
+                f"dense unelevated no-caps color=positive data-testid={test_id}-use-safe"
+            )
+            self.use_safe_button.set_visibility(False)
 
     def clear(self) -> None:
-        self._shown = None
-        self.box.clear()
+        self._fresh("empty")
         self.box.set_visibility(False)
 
     def loading(self) -> None:
         self._fresh("loading")
-        with self.box, ui.row().classes("items-center gap-2"):
+        with self.content, ui.row().classes("items-center gap-2"):
             ui.spinner(size="sm")
             ui.label("Working out a position size…").classes("text-sm text-grey-7")
 
     def problem(self, text: str) -> None:
         self._fresh("error")
-        with self.box:
+        with self.content:
             self._title()
             ui.label(f"No recommendation: {text}").classes("text-sm desk-error").props(
                 f"data-testid={self.test_id}-error"
@@ -167,14 +175,16 @@ class SizingBox:
     def show(self, sized: PositionSize) -> None:
         r = sized.recommendation
         shown = (r, sized.basis.kind, sized.basis.text)
-        if shown == self._shown:
-            # the page reads the account again as it opens and on every order event, and sizes again each time:
-            # the same size is left as it is, so a click on "Use safe size" is never lost to a redraw
+        if shown == self._shown:  # sized again, the same: nothing to draw
             return
         self._fresh("ready")
         self._shown = shown
+        self._safe_shares = r.safe_shares
         self.box.props(f"data-stars={r.stars} data-symbol={r.symbol}")
-        with self.box:
+        if self.on_use_safe is not None and r.safe_shares > 0:
+            self.use_safe_button.props(f"data-shares={r.safe_shares}")
+            self.use_safe_button.set_visibility(True)
+        with self.content:
             with ui.row().classes("w-full items-center no-wrap gap-2"):
                 self._title()
                 ui.space()
@@ -196,10 +206,6 @@ class SizingBox:
                     f"data-testid={self.test_id}-safe data-shares={r.safe_shares} data-dollars={r.safe_dollars}"
                 )
                 ui.space()
-                if self.on_use_safe is not None and r.safe_shares > 0:
-                    ui.button("Use safe size", icon="input", on_click=lambda: self._use_safe(r.safe_shares)).props(
-                        f"dense unelevated no-caps color=positive data-testid={self.test_id}-use-safe"
-                    )
                 if self.link_trade and r.safe_shares > 0:
                     ui.link("Trade it", trade_link(r.symbol, "buy", r.safe_shares)).classes("text-sm").props(
                         f"data-testid={self.test_id}-trade"
@@ -216,13 +222,14 @@ class SizingBox:
                         f"data-testid={self.test_id}-reason data-factor={reason.factor} data-effect={reason.effect}"
                     )
 
-    def _use_safe(self, shares: int) -> None:
-        if self.on_use_safe is not None:
-            self.on_use_safe(shares)
+    def _use_safe(self) -> None:
+        if self.on_use_safe is not None and self._safe_shares > 0:
+            self.on_use_safe(self._safe_shares)
 
     def _fresh(self, state: str) -> None:
-        self._shown = None
-        self.box.clear()
+        self._shown, self._safe_shares = None, 0
+        self.use_safe_button.set_visibility(False)
+        self.content.clear()
         self.box.props(f"data-state={state}")
         self.box.set_visibility(True)
 
