@@ -22,10 +22,6 @@ from marketdesk.desk import Desk as CoreDesk
 from marketdesk.errors import ConfigError, NotFound, Rejected, UnknownSymbol
 from marketdesk.marketdata.port import AssetClass
 
-# One desk is shared by the module's tests, which build on one another in file order (the first opens the
-# default "Paper" account; later ones open "Tight" and "Halt"): they run on one xdist worker, in that order.
-pytestmark = pytest.mark.xdist_group("notebook-desk")
-
 FAST = {"sim_symbols": 11, "sim_history_years": 1, "tick_interval_s": 0.05}  # a small market, quick ticks
 NO_MARKET = {"market_data": ["files"]}  # signing in needs no market: no simulated one to generate
 ANN = "ann@example.com"
@@ -42,8 +38,11 @@ def fresh_data_dir(tmp_path_factory: pytest.TempPathFactory, name: str, sqlite_t
 
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[md.Desk]:
-    """One desk for the module, on a fresh data dir: no users, no accounts."""
+    """One desk for the module, on a fresh data dir, with its out-of-the-box user and "Paper" account. The
+    account is opened here, not by whichever test asks first: a worker that runs another module's tests in
+    between makes this fixture again, and a later test must still find "Paper" the default."""
     opened = md.Desk(fresh_data_dir(tmp_path_factory, "notebook-desk", sqlite_template), **FAST)
+    opened.account()
     yield opened
     opened.close()
 
