@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy.engine import Dialect
 
 from marketdesk.prepared import Direct
-from marketdesk.sqlite_driver import Checkpointer, InlineConnection
+from marketdesk.sqlite_driver import WAL_SIZE_LIMIT, Checkpointer, InlineConnection
 
 Hook = Callable[["Unit"], Awaitable[None]]
 
@@ -153,6 +153,7 @@ class InlinePool:
             "PRAGMA foreign_keys=ON",
             "PRAGMA synchronous=NORMAL",
             "PRAGMA wal_autocheckpoint=0",  # checkpoints run on a worker thread (`Checkpointer`)
+            f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}",  # a log that starts over is cut to this size
         ):
             raw.execute(pragma).fetchall()
         connection = InlineConnection(raw, self.busy_timeout_s, self.checkpoints)

@@ -208,6 +208,75 @@ async def test_wal_checkpoints_run_on_a_worker_thread_not_inside_a_commit(
     assert path.stat().st_size > size_before  # the rows reached the database file: the log was copied in
 
 
+class _CommitsBeside:
+    """The checkpoint's connection, with the order path going on beside its passive pass (as during a burst):
+    a unit of work reading on a snapshot taken before another unit's commit. The passive pass cannot copy the
+    frames past that snapshot, and the unit ends just after it."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path, connect: Any) -> None:
+        self.connection, self.path, self.connect = connection, path, connect
+
+    def execute(self, sql: str) -> sqlite3.Cursor:
+        if "PASSIVE" not in sql:
+            return self.connection.execute(sql)
+        reader = self.connect(self.path, isolation_level=None)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM t").fetchall()
+        writer = self.connect(self.path)
+        writer.execute("INSERT INTO t (label) VALUES (?)", ("meanwhile" * 500,))
+        writer.commit()
+        writer.close()
+        cursor = self.connection.execute(sql)
+        reader.execute("COMMIT")
+        reader.close()
+        return cursor
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def _log_frames(path: Path) -> int:
+    """How many frames the write-ahead log holds, read from the file (a checkpoint to ask would change it): the
+    frames from its start that carry the header's salt (after a restart, new frames overwrite the old ones
+    from the beginning with a new salt)."""
+    log = path.with_name(path.name + "-wal").read_bytes()
+    page_size = int.from_bytes(log[8:12], "big")
+    salt, frames, offset = log[16:24], 0, 32
+    while offset + 24 + page_size <= len(log) and log[offset + 8 : offset + 16] == salt:
+        frames, offset = frames + 1, offset + 24 + page_size
+    return frames
+
+
+async def test_a_checkpoint_during_a_burst_still_lets_the_log_start_over(
+    scratch: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, path = scratch
+    checkpoints = driver.checkpointer(str(path.resolve()))
+
+    async def commit(n: int) -> None:
+        async with db.session() as session:
+            await session.execute(text("INSERT INTO t (n, label) VALUES (:n, :l)"), {"n": n, "l": "x" * 4000})
+
+    for n in range(20):
+        await commit(n)
+    grown = _log_frames(path)
+    assert grown >= 40  # each commit wrote at least a row page and the tree's root
+    restarts = checkpoints.restarts
+    real_connect = sqlite3.connect
+    with monkeypatch.context() as patch:
+        patch.setattr(
+            driver.sqlite3, "connect", lambda *a, **k: _CommitsBeside(real_connect(*a, **k), path, real_connect)
+        )
+        await asyncio.to_thread(checkpoints._checkpoint)
+    await commit(100)
+    # the next commit wrote from the log's beginning; after a passive pass alone the log grows on (20 commits'
+    # frames, the one beside the checkpoint, then the next), for the frames past the reader were not copied
+    assert _log_frames(path) <= 4
+    assert checkpoints.restarts == restarts + 1
+    async with db.session() as session:
+        assert (await session.execute(text("SELECT count(*) FROM t"))).scalar_one() == 22
+
+
 async def test_a_due_checkpoint_waits_for_a_pause_in_commits_unless_the_burst_goes_on_too_long(
     scratch: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
