@@ -21,4 +21,4 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text, default="{}")  # JSON, never a secret
     ip: Mapped[str] = mapped_column(String(64), default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64))  # not unique by constraint: `seq` orders the chain (see 0011)

@@ -39,11 +39,16 @@ async def lock_and_tail(direct: Direct) -> tuple[int, str] | None:
     PostgreSQL: a transaction-level advisory lock, then the tail (a later statement, so its snapshot sees
     every entry committed before the lock was granted). SQLite: one statement that both takes the database's
     single write lock and returns the tail: the last entry's `ip` set to itself (nothing changes; an
-    UPDATE is how SQLite is asked for its write lock, which it holds until the commit).
+    UPDATE is how SQLite is asked for its write lock, which it holds until the commit). A transaction of
+    the desk's own SQLite driver that has begun has written already (the `sqlite3` module begins one just
+    before the first write, and nothing here begins one otherwise), so it holds the write lock: the tail is
+    read with a plain query, which costs less than the update and leaves the last entry's page alone.
     The statements are prepared (`marketdesk.prepared`): this runs inside every commit that appends.
     """
     if direct.dialect.name == "postgresql":
         await _ADVISORY_LOCK.rows(direct, {"key": APPEND_LOCK_KEY})
+        rows = await _TAIL.rows(direct, {})
+    elif direct.driver is not None and direct.driver.raw.in_transaction:
         rows = await _TAIL.rows(direct, {})
     else:
         rows = await _LOCK_TAIL.rows(direct, {})

@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from marketdesk.accounts.models import DeskSetting
 from marketdesk.audit.models import AuditEntry
 from marketdesk.audit.service import CSV_COLUMNS, GENESIS_HASH, AuditService, entry_hash
 from marketdesk.clock import SimClock
 from marketdesk.db import Database
 from marketdesk.errors import Operational
+from marketdesk.prepared import Prepared
 
 
 async def record_many(database: Database, audit: AuditService, clock: SimClock, count: int) -> None:
@@ -68,6 +70,30 @@ async def test_concurrent_appends_never_fork_the_chain(database: Database, clock
     async with database.session() as session:
         result = await audit.verify(session)
     assert (result.ok, result.checked) == (True, 12)
+
+
+async def test_units_of_work_that_wrote_before_appending_never_fork_the_chain(
+    database: Database, clock: SimClock
+) -> None:
+    """The order path's case: a unit of work writes its rows, then appends as it commits (on the desk's SQLite,
+    reading the tail with a plain query, since the unit's first write took the write lock)."""
+    audit = AuditService(clock)
+    insert = Prepared(DeskSetting.__table__.insert())
+
+    async def unit(number: int) -> int:
+        async with database.unit() as work:
+            await insert.run(work.direct, {"key": f"setting-{number}", "value": "on"})
+            entry = await audit.record(work, "order.submitted", actor_id=f"usr_{number}", detail={"n": number})
+            await asyncio.sleep(0.01)  # hold the transaction open while others try to write and append
+        assert entry.seq is not None
+        return entry.seq
+
+    seqs = await asyncio.gather(*(unit(n) for n in range(12)))
+    assert sorted(seqs) == list(range(1, 13))
+    async with database.session() as session:
+        result = await audit.verify(session)
+        settings = (await session.execute(select(func.count()).select_from(DeskSetting))).scalar_one()
+    assert (result.ok, result.checked, settings) == (True, 12, 12)
 
 
 async def test_a_rolled_back_append_leaves_no_gap(database: Database, clock: SimClock) -> None:
