@@ -637,10 +637,11 @@ class OrderService:
             now = self.clock.now()
             if record.broker_order_id is None:
                 record.broker_order_id = update.broker_order_id
-                await self.audit.record(
-                    unit, "order.broker_accepted", actor_id=actor, target=record.id,
-                    detail={"broker_order_id": update.broker_order_id, "status": update.status.value},
-                )  # fmt: skip
+                if not exchanges:  # else the broker's answer just recorded (`broker.exchange`) says so already
+                    await self.audit.record(
+                        unit, "order.broker_accepted", actor_id=actor, target=record.id,
+                        detail={"broker_order_id": update.broker_order_id, "status": update.status.value},
+                    )  # fmt: skip
             if update.qty != record.qty and (record.parent_id is not None or record.order_class == OrderClass.OCO):
                 await _resize(repo, record, update.qty, now)
             known = await repo.fill_ids(account.id, [f.fill_id for f in fills])

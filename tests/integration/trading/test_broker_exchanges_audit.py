@@ -32,7 +32,9 @@ from marketdesk.audit.cli import audit_app
 from marketdesk.audit.models import AuditEntry
 from marketdesk.clock import SimClock
 from marketdesk.db import Database
+from marketdesk.errors import Temporary
 from marketdesk.trading.activity import Side
+from marketdesk.trading.models import TradingAccount
 from marketdesk.trading.orders import OrderType, SubmitOrder
 from marketdesk.trading.paper import PaperBroker
 from support.auth import SignedIn, api_desk, create_user, register_admin
@@ -75,10 +77,12 @@ async def test_a_paper_order_and_its_cancel_are_audited_as_broker_exchanges_in_t
     assert submit["response"]["status"] in {"new", "accepted"}
     assert (cancel["operation"], cancel["request"]) == ("cancel", {"broker_order_id": placed.broker_order_id})
     assert cancel["response"]["status"] == "canceled"
-    # recorded with the outcome each brought: the submit in the unit of work that records the acceptance
+    # recorded with the outcome each brought: the submit in the unit of work that records the acceptance, whose
+    # own entry it makes unnecessary (the response holds the broker's order id and status)
     actions = [e.action for e in entries]
     first = actions.index("broker.exchange")
-    assert actions[first : first + 2] == ["broker.exchange", "order.broker_accepted"]
+    assert actions[first - 1 : first + 1] == ["order.submitted", "broker.exchange"]
+    assert "order.broker_accepted" not in actions
     assert actions.index("order.cancel_requested") < entries.index(exchanges[1])
 
     async with books.desk.db.session() as session:
@@ -95,6 +99,36 @@ async def test_a_paper_order_and_its_cancel_are_audited_as_broker_exchanges_in_t
         rows = [row for row in csv.DictReader(handle) if row["action"] == "broker.exchange"]
     assert [json.loads(row["detail"])["operation"] for row in rows] == ["submit", "cancel"]
     assert {row["target"] for row in rows} == {placed.id}
+
+
+async def test_an_acceptance_learned_without_an_exchange_is_audited_on_its_own(
+    books: Books, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A broker's answer lost on the wire, and the order's state then brought by a stream (no request of ours):
+    with no `broker.exchange` to hold the broker's order id, `order.broker_accepted` records it."""
+    await books.tick("100.00")
+    broker = await books.broker()
+    real_submit = PaperBroker.submit
+
+    async def lost_answer(self: PaperBroker, order: SubmitOrder) -> Any:
+        await real_submit(self, order)
+        raise Temporary("the broker did not answer in time")
+
+    monkeypatch.setattr(PaperBroker, "submit", lost_answer)
+    order = SubmitOrder("streamed-1", books.account_id, "AAA", Side.BUY, D(5), OrderType.LIMIT, limit_price=D(90))
+    left = await books.desk.orders.submit(books.me, order)
+    assert (left.status, left.broker_order_id) == ("new", None)
+    update = await broker.order(client_order_id="streamed-1")
+    assert update is not None
+    async with books.desk.db.session() as session:
+        account = await session.get(TradingAccount, books.account_id)
+    assert account is not None
+    view = await books.desk.orders.apply_update(account, update, [], actor=None)
+    assert (view.status, view.broker_order_id) == ("accepted", update.broker_order_id)
+    accepted = [e for e in await chain(books) if e.action == "order.broker_accepted"]
+    assert [(e.target, json.loads(e.detail)) for e in accepted] == [
+        (view.id, {"broker_order_id": update.broker_order_id, "status": "accepted"})
+    ]
 
 
 async def test_reconciling_audits_the_positions_read_against_the_account(books: Books) -> None:
