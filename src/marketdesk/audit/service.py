@@ -334,11 +334,16 @@ def names_secret(key: str) -> bool:
     return SECRET_KEY_NAMES.search(key) is not None
 
 
+class SecretInDetail(Operational):
+    """An audit detail holds a key that names a secret: refused, nothing staged (a caller that records what
+    others sent, such as a broker's answer, catches it and records the detail without the key)."""
+
+
 def _refuse_secret_keys(value: Any, path: str) -> None:
     if isinstance(value, dict):
         for key, inner in value.items():
             if names_secret(str(key)):
-                raise Operational(
+                raise SecretInDetail(
                     f"audit {path} key {key!r} names a secret; the audit log must never hold one",
                     hint="Record what happened (e.g. the secret's name), never the value; rename the key.",
                 )

@@ -41,7 +41,7 @@ from typing import Any, Protocol, TypeGuard, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketdesk.accounts.roles import CurrentUser
-from marketdesk.audit.service import AuditService, names_secret
+from marketdesk.audit.service import AuditService, SecretInDetail, names_secret
 from marketdesk.clock import Clock
 from marketdesk.db import Database
 from marketdesk.errors import MarketdeskError, NotFound, Rejected, Temporary
@@ -96,7 +96,9 @@ class MarketView(Protocol):
     async def asset_classes(self, symbols: Iterable[str]) -> dict[str, str]: ...
 
 
-Publish = Callable[[str, str, dict[str, Any]], Awaitable[None]]  # (owner_id, channel family, payload)
+# (owner_id, channel family, payload): the payload may hold our types (a view, Decimals), which the bus turns
+# into JSON as it publishes (`marketdesk.bus`)
+Publish = Callable[[str, str, dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -644,8 +646,10 @@ class OrderService:
                     )  # fmt: skip
             if update.qty != record.qty and (record.parent_id is not None or record.order_class == OrderClass.OCO):
                 await _resize(repo, record, update.qty, now)
-            known = await repo.fill_ids(account.id, [f.fill_id for f in fills])
-            fresh = [f for f in fills if f.fill_id not in known and f.client_order_id == record.client_order_id]
+            mine = [f for f in fills if f.client_order_id == record.client_order_id]
+            # every fill recorded for an order adds to its filled quantity: at 0 none is on record yet
+            known = await repo.fill_ids(account.id, [f.fill_id for f in mine]) if record.filled_qty else set()
+            fresh = [f for f in mine if f.fill_id not in known]
             if fresh and record.filled_qty > 0:
                 await self._count_recorded_fills(repo, account, record)
             for fill in fresh:
@@ -757,9 +761,14 @@ class OrderService:
         self, unit: AsyncSession | Unit, order_id: str, exchanges: Sequence[BrokerExchange], actor: str | None
     ) -> None:
         for exchange in exchanges:
-            await self.audit.record(
-                unit, "broker.exchange", actor_id=actor, target=order_id, detail=exchange_detail(exchange)
-            )
+            try:
+                await self.audit.record(
+                    unit, "broker.exchange", actor_id=actor, target=order_id, detail=exchange.to_detail()
+                )
+            except SecretInDetail:  # a venue answered with a key that names a secret: recorded without it
+                await self.audit.record(
+                    unit, "broker.exchange", actor_id=actor, target=order_id, detail=exchange_detail(exchange)
+                )
 
     async def record_exchanges(
         self, account: TradingAccount, target: str, exchanges: Sequence[BrokerExchange], actor: str | None = None
@@ -814,7 +823,7 @@ class OrderService:
         if unit is not None and DEFERRED in unit.info:  # inside `with_venue`: once it has committed
             unit.info[DEFERRED].append((owner_id, kind, view))
             return
-        await self.publish(owner_id, ORDERS_CHANNEL, {"event": kind, "order": to_jsonable(view)})
+        await self.publish(owner_id, ORDERS_CHANNEL, {"event": kind, "order": view})  # the bus makes it JSON
 
 
 _IN_PROCESS: dict[type, bool] = {}
@@ -851,28 +860,14 @@ def _reads_executions(
 
 
 def exchange_detail(exchange: BrokerExchange) -> dict[str, Any]:
-    """A broker exchange as the detail of its `broker.exchange` audit entry. A key that names a secret (which the
-    audit log refuses: an adapter never sends one, but a venue could answer with one) is dropped, and the
-    entry lists where under `stripped`."""
-    detail = exchange.to_detail()
-    if not _holds_secret_key(detail):  # the usual case, checked without copying
-        return detail
+    """A broker exchange as the detail of its `broker.exchange` audit entry, with every key that names a secret
+    dropped (the audit log refuses one: an adapter never sends one, but a venue could answer with one) and
+    listed under `stripped`. The audit service finds such a key as it checks the detail, so this runs only for
+    an exchange it refused (`OrderService._record_exchanges`)."""
     stripped: list[str] = []
-    detail = _without_secrets(detail, "", stripped)
+    detail = _without_secrets(exchange.to_detail(), "", stripped)
     detail["stripped"] = stripped
     return detail
-
-
-def _holds_secret_key(value: Any) -> bool:
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            if names_secret(str(key)) or _holds_secret_key(inner):
-                return True
-    elif isinstance(value, list | tuple):
-        for inner in value:
-            if _holds_secret_key(inner):
-                return True
-    return False
 
 
 def _without_secrets(value: Any, path: str, stripped: list[str]) -> Any:

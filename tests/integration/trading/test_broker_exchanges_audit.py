@@ -34,6 +34,7 @@ from marketdesk.clock import SimClock
 from marketdesk.db import Database
 from marketdesk.errors import Temporary
 from marketdesk.trading.activity import Side
+from marketdesk.trading.broker import BrokerExchange
 from marketdesk.trading.models import TradingAccount
 from marketdesk.trading.orders import OrderType, SubmitOrder
 from marketdesk.trading.paper import PaperBroker
@@ -129,6 +130,22 @@ async def test_an_acceptance_learned_without_an_exchange_is_audited_on_its_own(
     assert [(e.target, json.loads(e.detail)) for e in accepted] == [
         (view.id, {"broker_order_id": update.broker_order_id, "status": "accepted"})
     ]
+
+
+async def test_a_key_naming_a_secret_in_a_venues_answer_is_dropped_and_listed(books: Books) -> None:
+    """The audit log refuses a key that names a secret; a broker's answer holding one is recorded without it."""
+    answer = {"status": "accepted", "session": {"api_key": "not-for-the-log", "region": "us"}, "legs": [{"token": 1}]}
+    exchange = BrokerExchange("order", {"client_order_id": "secretive-1"}, answer, None, "paper")
+    async with books.desk.db.session() as session:
+        account = await session.get(TradingAccount, books.account_id)
+    assert account is not None
+    await books.desk.orders.record_exchanges(account, "secretive-1", [exchange])
+    (entry,) = [e for e in await chain(books) if e.action == "broker.exchange"]
+    assert "not-for-the-log" not in entry.detail
+    detail = json.loads(entry.detail)
+    assert detail["response"] == {"status": "accepted", "session": {"region": "us"}, "legs": [{}]}
+    assert detail["stripped"] == ["response.session.api_key", "response.legs.token"]
+    assert detail["request"] == {"client_order_id": "secretive-1"}
 
 
 async def test_reconciling_audits_the_positions_read_against_the_account(books: Books) -> None:
