@@ -56,9 +56,11 @@ MAX_BACKOFF_S = 0.02
 SQLITE_BUSY = 5  # the primary result code; SQLITE_BUSY_SNAPSHOT (517) and others are not retried
 CHECKPOINT_EVERY = 200  # commits on one database file after which a background checkpoint is due ...
 CHECKPOINT_IDLE_S = 0.05  # ... and waits for a pause this long without commits ...
-CHECKPOINT_LATEST = 500  # ... but not past this many commits (a log of about 50 MB on the order path)
+CHECKPOINT_LATEST = 2000  # ... but not past this many commits (a log of about 200 MB on the order path)
 RESTART_WAIT_MS = 50  # how long a checkpoint's restart of the log waits for a writer or a reader to finish
-WAL_SIZE_LIMIT = 64 * 1024 * 1024  # a log is cut to this size when it starts over (`journal_size_limit`)
+# a log is cut to this size when it starts over (`journal_size_limit`): above what a burst writes between two
+# checkpoints, so that the next burst writes over the file instead of growing it again (appending costs more)
+WAL_SIZE_LIMIT = 256 * 1024 * 1024
 
 
 class Checkpointer:
