@@ -286,7 +286,7 @@ class AccountService:
             repo = TradingRepository(session)
             account = await self._account(repo, account_id, user)
             fills = await repo.fills_for_account(account.id, since=now - COMPLIANCE_LOOKBACK)
-            positions = {p.symbol: p.qty for p in await repo.positions_for_account(account.id)}
+            positions = await repo.position_quantities(account.id)
         balances = await (await self.broker_for(account)).account()
         executions = tuple(Execution(f.time, f.symbol, Side(f.side), f.qty, f.price) for f in fills)
         opening = dict(positions)

@@ -216,6 +216,11 @@ _FILL_ID = Prepared(
 _POSITIONS = Prepared(
     select(*_POSITION_COLUMNS).where(POSITIONS.c.account_id == bindparam("b_account")).order_by(POSITIONS.c.symbol)
 )
+_QUANTITIES = Prepared(
+    select(POSITIONS.c.symbol, POSITIONS.c.qty)
+    .where(POSITIONS.c.account_id == bindparam("b_account"))
+    .order_by(POSITIONS.c.symbol)
+)
 _POSITION_KEY = (POSITIONS.c.account_id == bindparam("b_account"), POSITIONS.c.symbol == bindparam("b_symbol"))
 _POSITION = Prepared(select(*_POSITION_COLUMNS).where(*_POSITION_KEY))
 _INSERT_POSITION = Prepared(insert(POSITIONS))
@@ -410,6 +415,11 @@ class TradingRepository:
 
     async def positions_for_account(self, account_id: str) -> list[PositionRow]:
         return [PositionRow(*row) for row in await self._rows(_POSITIONS, {"b_account": account_id})]
+
+    async def position_quantities(self, account_id: str) -> dict[str, Decimal]:
+        """The account's positions as symbol → quantity (what risk and compliance judge an order by; the rest
+        of each row costs its conversions on every order)."""
+        return dict(await self._rows(_QUANTITIES, {"b_account": account_id}))
 
     async def position(self, account_id: str, symbol: str) -> PositionRow | None:
         rows = await self._rows(_POSITION, {"b_account": account_id, "b_symbol": symbol})

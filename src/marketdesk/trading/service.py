@@ -344,7 +344,7 @@ class OrderService:
     ) -> Preview:
         now = self.clock.now()
         broker_account = await broker.account()
-        positions = {p.symbol: p.qty for p in await repo.positions_for_account(account.id)}
+        positions = await repo.position_quantities(account.id)
         working = _pending(await repo.working_brief(account.id), order)
         symbols = {order.symbol, *positions}
         prices = await self.market.prices(symbols)
