@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from marketdesk.accounts.roles import CurrentUser, Role
@@ -14,16 +15,30 @@ from marketdesk.clock import SimClock
 from marketdesk.config import load_settings
 from marketdesk.db import Database
 from marketdesk.desk import build_desk
+from marketdesk.errors import Temporary
 from marketdesk.marketdata.port import Quote
-from marketdesk.trading.broker import BrokerFill
+from marketdesk.trading.broker import BrokerFill, BrokerOrder
 from marketdesk.trading.matching import FillModel
 from marketdesk.trading.models import PositionRecord, TradingAccount
+from marketdesk.trading.orders import SubmitOrder
 from marketdesk.trading.paper import PaperBroker
 from marketdesk.trading.service import OrderView
 from support.auth import PASSWORD
 from support.fakes import FakeSource
 
 D = Decimal
+
+
+def lose_the_brokers_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The paper venue takes each order, but its answer never comes back: the submit times out, as over a
+    network that drops the reply (`monkeypatch.undo()` brings the answers back)."""
+    real_submit = PaperBroker.submit
+
+    async def lost_answer(self: PaperBroker, order: SubmitOrder) -> BrokerOrder:
+        await real_submit(self, order)
+        raise Temporary("the broker did not answer in time")
+
+    monkeypatch.setattr(PaperBroker, "submit", lost_answer)
 
 
 class Books:

@@ -27,6 +27,23 @@ async def scratch(tmp_path: Path) -> Any:
     await db.dispose()
 
 
+class Ticker:
+    """Counts the event loop's turns every 5 ms while a write waits for a lock: it keeps counting only if the
+    wait happens off the loop."""
+
+    def __init__(self) -> None:
+        self.ticks = 0
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(0.005)
+            self.ticks += 1
+
+    def stop(self) -> None:
+        self._task.cancel()
+
+
 async def test_sqlite_urls_get_the_inline_driver_and_run_on_the_loops_thread(scratch: Any) -> None:
     db, _ = scratch
     threads: list[int] = []
@@ -45,30 +62,23 @@ async def test_waiting_for_another_writer_does_not_block_the_event_loop(scratch:
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
     other.execute("INSERT INTO t (label) VALUES ('theirs')")
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.005)
-            ticks += 1
 
     async def write() -> float:
         async with db.session() as session:
             await session.execute(text("INSERT INTO t (label) VALUES ('ours')"))
         return time.monotonic()
 
-    ticking = asyncio.create_task(ticker())
+    ticker = Ticker()
     writing = asyncio.create_task(write())
     await asyncio.sleep(0.2)
     assert not writing.done()  # still waiting for the lock
     released = time.monotonic()
     other.execute("COMMIT")
     finished = await writing
-    ticking.cancel()
+    ticker.stop()
     other.close()
     assert finished >= released
-    assert ticks >= 10  # the loop kept running while the write waited (0.2 s at 5 ms a tick)
+    assert ticker.ticks >= 10  # the loop kept running while the write waited (0.2 s at 5 ms a tick)
     async with db.session() as session:
         labels = (await session.execute(text("SELECT label FROM t ORDER BY n"))).scalars().all()
     assert labels == ["theirs", "ours"]
@@ -101,13 +111,6 @@ async def test_a_units_prepared_write_waits_for_another_writer_off_the_loop(scra
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     other.execute("INSERT INTO t (label) VALUES ('theirs')")
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.005)
-            ticks += 1
 
     async def write() -> int:
         async with db.unit() as unit:
@@ -115,15 +118,15 @@ async def test_a_units_prepared_write_waits_for_another_writer_off_the_loop(scra
             (count,) = (await Prepared(select(func.count()).select_from(table)).rows(unit.direct, {}))[0]
             return changed + count
 
-    ticking = asyncio.create_task(ticker())
+    ticker = Ticker()
     writing = asyncio.create_task(write())
     await asyncio.sleep(0.2)
     assert not writing.done()  # still waiting for the lock, in `retrying`
     other.execute("COMMIT")
     assert await writing == 1 + 2  # one row written; two in the table as the unit saw it
-    ticking.cancel()
+    ticker.stop()
     other.close()
-    assert ticks >= 10
+    assert ticker.ticks >= 10
 
 
 async def test_a_units_write_past_the_busy_timeout_is_a_temporary_error(

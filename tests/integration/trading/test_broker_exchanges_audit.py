@@ -32,14 +32,13 @@ from marketdesk.audit.cli import audit_app
 from marketdesk.audit.models import AuditEntry
 from marketdesk.clock import SimClock
 from marketdesk.db import Database
-from marketdesk.errors import Temporary
 from marketdesk.trading.activity import Side
 from marketdesk.trading.broker import BrokerExchange
 from marketdesk.trading.models import TradingAccount
 from marketdesk.trading.orders import OrderType, SubmitOrder
 from marketdesk.trading.paper import PaperBroker
 from support.auth import SignedIn, api_desk, create_user, register_admin
-from support.books import Books
+from support.books import Books, lose_the_brokers_answers
 
 D = Decimal
 KEY_ID = "PKEXCHANGEKEY0000001"  # made up, the vault's format
@@ -109,13 +108,7 @@ async def test_an_acceptance_learned_without_an_exchange_is_audited_on_its_own(
     with no `broker.exchange` to hold the broker's order id, `order.broker_accepted` records it."""
     await books.tick("100.00")
     broker = await books.broker()
-    real_submit = PaperBroker.submit
-
-    async def lost_answer(self: PaperBroker, order: SubmitOrder) -> Any:
-        await real_submit(self, order)
-        raise Temporary("the broker did not answer in time")
-
-    monkeypatch.setattr(PaperBroker, "submit", lost_answer)
+    lose_the_brokers_answers(monkeypatch)
     order = SubmitOrder("streamed-1", books.account_id, "AAA", Side.BUY, D(5), OrderType.LIMIT, limit_price=D(90))
     left = await books.desk.orders.submit(books.me, order)
     assert (left.status, left.broker_order_id) == ("new", None)

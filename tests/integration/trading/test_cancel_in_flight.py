@@ -19,7 +19,7 @@ from marketdesk.trading.activity import Side
 from marketdesk.trading.broker import BrokerOrder
 from marketdesk.trading.orders import OrderType, SubmitOrder
 from marketdesk.trading.paper import PaperBroker
-from support.books import Books
+from support.books import Books, lose_the_brokers_answers
 
 D = Decimal
 
@@ -70,13 +70,7 @@ async def test_an_unacknowledged_order_the_broker_has_is_canceled_at_the_broker(
     books: Books, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     broker = await books.broker()
-    real_submit = PaperBroker.submit
-
-    async def lost_answer(self: PaperBroker, order: SubmitOrder) -> BrokerOrder:
-        await real_submit(self, order)
-        raise Temporary("the broker did not answer in time")
-
-    monkeypatch.setattr(PaperBroker, "submit", lost_answer)
+    lose_the_brokers_answers(monkeypatch)
     left = await books.desk.orders.submit(books.me, resting_buy("lost-1", books.account_id))
     assert (left.status, left.broker_order_id) == ("new", None)
     monkeypatch.undo()
