@@ -23,6 +23,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from support.browser_users import new_user
+from support.ticket import look_up_on_the_ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -90,9 +91,7 @@ def make_trader(api: httpx.Client, desk_url: str, signed_in_browser: SignedInBro
 
 def buy_on_the_ticket(page: Page, symbol: str, qty: int = 1) -> None:
     """Look `symbol` up on the ticket, preview a market buy of `qty` and submit it."""
-    page.get_by_test_id("ticket-symbol").fill(symbol)
-    page.get_by_test_id("ticket-symbol").press("Enter")
-    expect(page.get_by_test_id("ticket-last")).to_have_attribute("data-last", re.compile(r"^\d"))
+    look_up_on_the_ticket(page, symbol)
     page.get_by_test_id("ticket-qty").fill(str(qty))
     page.get_by_test_id("ticket-preview").click()
     expect(page.get_by_test_id("preview-headline")).to_have_attribute("data-allowed", "true")

@@ -24,6 +24,7 @@ import pytest
 from playwright.sync_api import Locator, Page, Request, expect
 
 from support.browser_users import new_user
+from support.ticket import look_up_on_the_ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -88,12 +89,8 @@ def make_trader(api: httpx.Client, desk_url: str) -> Iterator[Callable[..., Trad
 
 
 def ticket_look_up(page: Page, symbol: str) -> Decimal:
-    """Type `symbol` in the ticket and read the last trade the ticket shows under it."""
-    page.get_by_test_id("ticket-symbol").fill(symbol)
-    page.get_by_test_id("ticket-symbol").press("Enter")
-    last = page.get_by_test_id("ticket-last")
-    expect(last).to_have_attribute("data-last", re.compile(r"^\d+(\.\d+)?$"))
-    return Decimal(str(last.get_attribute("data-last")))
+    """Type `symbol` in the ticket and read the last trade the ticket shows under it (once it is sized)."""
+    return look_up_on_the_ticket(page, symbol)
 
 
 def preview(page: Page, *, allowed: bool) -> Locator:
@@ -468,6 +465,32 @@ def test_the_ticket_sizes_the_symbol_and_use_safe_size_fills_the_quantity(
     expect(page.get_by_test_id("ticket-qty")).to_have_value(str(shares))
     expect(preview(page, allowed=True)).to_contain_text(f"Allowed: BUY {shares} {symbol} at market (day)")
     assert orders(trader.client) == []
+
+
+def test_looking_the_same_symbol_up_again_keeps_its_size_in_view(
+    make_trader: Callable[..., Trader], signed_in_browser: SignedInBrowser, api: httpx.Client
+) -> None:
+    """The size box stands above the ticket's fields and buttons: a box that shrank to a spinner and grew back
+    would move them under the pointer. Looking up the symbol already sized keeps the size shown meanwhile."""
+    trader = make_trader()
+    page = signed_in_browser(trader.email, PASSWORD)
+    open_trade(page)
+    symbol = equities(api)[5]
+    ticket_look_up(page, symbol)
+    sizing = page.get_by_test_id("ticket-sizing")
+    expect(sizing).to_have_attribute("data-state", "ready")
+    page.evaluate(
+        """() => {
+            const box = document.querySelector('[data-testid=ticket-sizing]');
+            window.sizingStates = [];
+            new MutationObserver(() => window.sizingStates.push(box.getAttribute('data-state')))
+                .observe(box, {attributes: true, attributeFilter: ['data-state']});
+        }"""
+    )
+    ticket_look_up(page, symbol)  # returns once this look-up's sizing has ended
+    assert "loading" not in page.evaluate("() => window.sizingStates")
+    expect(sizing).to_have_attribute("data-state", "ready")
+    expect(sizing).to_have_attribute("data-symbol", symbol)
 
 
 def test_sizing_again_leaves_the_use_safe_size_button_in_place_and_it_takes_the_size_shown(

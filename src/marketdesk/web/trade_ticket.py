@@ -230,7 +230,9 @@ class TicketPanel:
             return
         self.last.set_text(f"Last trade {fmt.price(quote.last)}" + (" (stale)" if quote.stale else ""))
         self.last.props(f"data-last={quote.last}")
-        await self._size(text)
+        # the same symbol again: its size stays in view while it is worked out again, so the fields and buttons
+        # below do not jump (a click on Preview as the box shrank to a spinner and grew back could be lost)
+        await self._size(text, quiet=text == self.sized_symbol)
 
     async def resize(self) -> None:
         """Work the size out again (the account's equity or holdings changed, or another account was picked),
@@ -254,10 +256,11 @@ class TicketPanel:
         except MarketdeskError as exc:
             if read == self.sizings:
                 self.sizing.problem(exc.one_line())
+                self.sizing.box.props(f"data-sized={read}")
             return
         if read == self.sizings:
             self.sizing.show(sized)
-            self.sizing.box.props(f"data-sized={read}")  # how many sizings have been drawn (or found unchanged)
+            self.sizing.box.props(f"data-sized={read}")  # how many sizings have ended (drawn, unchanged or failed)
 
     def use_safe(self, shares: int) -> None:
         """Put the safe choice's shares in the quantity (the preview goes, as with any change)."""
