@@ -467,18 +467,25 @@ def test_the_ticket_sizes_the_symbol_and_use_safe_size_fills_the_quantity(
     assert orders(trader.client) == []
 
 
+def sized_ticket(
+    make_trader: Callable[..., Trader], signed_in_browser: SignedInBrowser, symbol: str
+) -> tuple[Trader, Page, str]:
+    """A new trader's trade page with `symbol` looked up on the ticket and its position size shown."""
+    trader = make_trader()
+    page = signed_in_browser(trader.email, PASSWORD)
+    open_trade(page)
+    ticket_look_up(page, symbol)
+    expect(page.get_by_test_id("ticket-sizing")).to_have_attribute("data-state", "ready")
+    return trader, page, symbol
+
+
 def test_looking_the_same_symbol_up_again_keeps_its_size_in_view(
     make_trader: Callable[..., Trader], signed_in_browser: SignedInBrowser, api: httpx.Client
 ) -> None:
     """The size box stands above the ticket's fields and buttons: a box that shrank to a spinner and grew back
     would move them under the pointer. Looking up the symbol already sized keeps the size shown meanwhile."""
-    trader = make_trader()
-    page = signed_in_browser(trader.email, PASSWORD)
-    open_trade(page)
-    symbol = equities(api)[5]
-    ticket_look_up(page, symbol)
+    _, page, symbol = sized_ticket(make_trader, signed_in_browser, equities(api)[5])
     sizing = page.get_by_test_id("ticket-sizing")
-    expect(sizing).to_have_attribute("data-state", "ready")
     page.evaluate(
         """() => {
             const box = document.querySelector('[data-testid=ticket-sizing]');
@@ -496,13 +503,8 @@ def test_looking_the_same_symbol_up_again_keeps_its_size_in_view(
 def test_sizing_again_leaves_the_use_safe_size_button_in_place_and_it_takes_the_size_shown(
     make_trader: Callable[..., Trader], signed_in_browser: SignedInBrowser, api: httpx.Client
 ) -> None:
-    trader = make_trader()
-    page = signed_in_browser(trader.email, PASSWORD)
-    open_trade(page)
-    symbol = equities(api)[3]
-    ticket_look_up(page, symbol)
+    trader, page, _ = sized_ticket(make_trader, signed_in_browser, equities(api)[3])
     sizing = page.get_by_test_id("ticket-sizing")
-    expect(sizing).to_have_attribute("data-state", "ready")
     button = page.get_by_test_id("ticket-sizing-use-safe").element_handle()
     drawn = int(str(sizing.get_attribute("data-sized")))
     # an order event makes the page read the account again and the ticket size the symbol again (its price may
