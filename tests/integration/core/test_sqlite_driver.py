@@ -84,15 +84,24 @@ async def test_waiting_for_another_writer_does_not_block_the_event_loop(scratch:
     assert labels == ["theirs", "ours"]
 
 
+async def locked_past_a_short_timeout(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Database, sqlite3.Connection]:
+    """A database with a table `t (n)`, whose write lock another connection holds (it is returned: roll it back
+    to free the lock), and a busy timeout of 0.1 s for the desk's connections."""
+    monkeypatch.setattr(driver.InlineDBAPI, "busy_timeout_s", 0.1)
+    db = Database(f"sqlite:///{folder / 'locked.db'}")
+    async with db.session() as session:
+        await session.execute(text("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
+    other = sqlite3.connect(folder / "locked.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    return db, other
+
+
 async def test_a_lock_held_past_the_busy_timeout_is_a_temporary_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(driver.InlineDBAPI, "busy_timeout_s", 0.1)
-    db = Database(f"sqlite:///{tmp_path / 'locked.db'}")
-    async with db.session() as session:
-        await session.execute(text("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
-    other = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
+    db, other = await locked_past_a_short_timeout(tmp_path, monkeypatch)
     started = time.monotonic()
     try:
         with pytest.raises(Temporary, match="locked by another process"):
@@ -132,13 +141,8 @@ async def test_a_units_prepared_write_waits_for_another_writer_off_the_loop(scra
 async def test_a_units_write_past_the_busy_timeout_is_a_temporary_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(driver.InlineDBAPI, "busy_timeout_s", 0.1)
-    db = Database(f"sqlite:///{tmp_path / 'locked.db'}")
-    async with db.session() as session:
-        await session.execute(text("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
+    db, other = await locked_past_a_short_timeout(tmp_path, monkeypatch)
     table = Table("t", MetaData(), Column("n", Integer, primary_key=True))
-    other = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
     try:
         with pytest.raises(Temporary, match="locked by another process"):
             async with db.unit() as unit:

@@ -10,6 +10,7 @@ import pytest
 from marketdesk.clock import SimClock
 from marketdesk.db import Database
 from support.books import Books
+from support.databases import sqlite_copy
 
 
 @pytest.fixture
@@ -19,3 +20,10 @@ async def books(tmp_path: Path, clock: SimClock, database: Database) -> AsyncIte
     await books.open()
     yield books
     await books.desk.stop()
+
+
+@pytest.fixture
+async def sqlite_db(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated SQLite database of this test's own (for tests about the paper broker's rules, not its storage)."""
+    async with sqlite_copy(sqlite_template, tmp_path / "paper.db") as db:
+        yield db

@@ -5,8 +5,6 @@ that survive a restart. The clock starts Friday 2026-11-20 15:00 UTC (10:00 New 
 from __future__ import annotations
 
 import asyncio
-import shutil
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -25,20 +23,12 @@ from marketdesk.trading.matching import Bar, FillModel
 from marketdesk.trading.orders import Bracket, OrderStatus, OrderType, SubmitOrder, TimeInForce, oco_order
 from marketdesk.trading.paper import PaperBroker
 from marketdesk.trading.paper_ledger import AccountType
+from support.databases import sqlite_copy
 
 D = Decimal
 ACCOUNT = "paper-brackets"
 START = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # the `clock` fixture's start: Friday 10:00 New York
 WORKING = {OrderStatus.NEW, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED}
-
-
-@pytest.fixture
-async def sqlite_db(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Database]:
-    path = tmp_path / "paper.db"
-    shutil.copy(sqlite_template, path)
-    db = Database(f"sqlite:///{path}")
-    yield db
-    await db.dispose()
 
 
 def broker_on(db: Database, clock: SimClock, **options: Any) -> PaperBroker:
@@ -252,13 +242,19 @@ async def test_a_restart_keeps_the_exits_and_their_link(database: Database, cloc
 # OCO -------------------------------------------------------------------------------------------------------------
 
 
+async def oco_over_a_position(broker: PaperBroker, clock: SimClock, name: str) -> BrokerOrder:
+    """Buy 100 XYZ at 100.00 (order `buy-NAME`), then place OCO `oco-NAME` over it: take-profit 110, stop 95."""
+    await tick(broker, clock, "100.00")
+    await broker.submit(plain(f"buy-{name}", Side.BUY, "100"))
+    await tick(broker, clock, "100.00")
+    return await broker.submit(
+        oco_order(f"oco-{name}", ACCOUNT, "XYZ", Side.SELL, D(100), take_profit=D(110), stop_loss=D(95))
+    )
+
+
 async def test_an_oco_exits_a_held_position_by_whichever_price_comes_first(database: Database, clock: SimClock) -> None:
     broker = broker_on(database, clock)
-    await tick(broker, clock, "100.00")
-    await broker.submit(plain("buy-1", Side.BUY, "100"))
-    await tick(broker, clock, "100.00")
-    placed = await broker.submit(oco_order("oco-1", ACCOUNT, "XYZ", Side.SELL, D(100), take_profit=D(110),
-                                           stop_loss=D(95)))  # fmt: skip
+    placed = await oco_over_a_position(broker, clock, "1")
     assert (placed.order_type, placed.limit_price, placed.status) == (OrderType.LIMIT, D(110), OrderStatus.ACCEPTED)
     (stop,) = placed.legs
     assert (stop.client_order_id, stop.side, stop.stop_price, stop.status) == (
@@ -276,11 +272,7 @@ async def test_an_ocos_new_limit_is_stored_as_its_take_profit_and_survives_a_res
     database: Database, clock: SimClock
 ) -> None:
     broker = broker_on(database, clock)
-    await tick(broker, clock, "100.00")
-    await broker.submit(plain("buy-2", Side.BUY, "100"))
-    await tick(broker, clock, "100.00")
-    placed = await broker.submit(oco_order("oco-2", ACCOUNT, "XYZ", Side.SELL, D(100), take_profit=D(110),
-                                           stop_loss=D(95)))  # fmt: skip
+    placed = await oco_over_a_position(broker, clock, "2")
     await broker.replace(placed.broker_order_id, limit_price=D(112))
     again = broker_on(database, clock)  # a restart reads the stored exits: the limit and its take-profit agree
     assert (await found(again, "oco-2")).limit_price == D(112)
@@ -331,11 +323,8 @@ def test_exits_never_sell_more_than_the_entry_bought(
     sqlite_template: Path, tmp_path: Path, path: list[tuple[int, int]]
 ) -> None:
     async def run() -> None:
-        target = tmp_path / f"prop-{abs(hash(tuple(path)))}.db"
-        shutil.copy(sqlite_template, target)
-        db = Database(f"sqlite:///{target}")
         clock = SimClock(START)
-        try:
+        async with sqlite_copy(sqlite_template, tmp_path / f"prop-{abs(hash(tuple(path)))}.db") as db:
             broker = broker_on(db, clock, fill_model=FillModel(participation_rate=D("0.1")))
             await tick(broker, clock, "100.00")
             await broker.submit(bracket("prop", limit="101.00"))
@@ -349,8 +338,5 @@ def test_exits_never_sell_more_than_the_entry_bought(
                 for leg in (await found(broker, "prop")).legs:
                     if leg.status in WORKING:
                         assert leg.qty - leg.filled_qty == bought - sold  # each exit guards what is held
-        finally:
-            await db.dispose()
-            target.unlink(missing_ok=True)
 
     asyncio.run(run())

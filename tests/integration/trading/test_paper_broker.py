@@ -5,11 +5,8 @@ bars for backtests and the quote-hub feed. The clock starts Friday 2026-11-20 15
 from __future__ import annotations
 
 import asyncio
-import shutil
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,16 +31,6 @@ D = Decimal
 ACCOUNT = "paper-it"
 FRIDAY_CLOSE = datetime(2026, 11, 20, 21, 0, tzinfo=UTC)  # 16:00 New York
 MONDAY_OPEN = datetime(2026, 11, 23, 14, 30, tzinfo=UTC)  # 09:30 New York
-
-
-@pytest.fixture
-async def sqlite_db(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Database]:
-    """A migrated SQLite database of this test's own (for tests about the broker's rules, not its storage)."""
-    path = tmp_path / "paper.db"
-    shutil.copy(sqlite_template, path)
-    db = Database(f"sqlite:///{path}")
-    yield db
-    await db.dispose()
 
 
 def broker_on(db: Database, clock: SimClock, **options: Any) -> PaperBroker:

@@ -6,8 +6,6 @@ rolled-back write. Each is compared with a plain recomputation from `PaperStore.
 from __future__ import annotations
 
 import asyncio
-import shutil
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -24,6 +22,7 @@ from marketdesk.trading.activity import OrderIntent, Side
 from marketdesk.trading.orders import Bracket, OrderClass, OrderType, SubmitOrder, TimeInForce
 from marketdesk.trading.paper import PaperBroker
 from marketdesk.trading.paper_ledger import exposure_added, refusal
+from support.databases import sqlite_copy
 
 D = Decimal
 ACCOUNT = "paper-perf"
@@ -168,11 +167,8 @@ def test_working_order_indexes_match_the_working_orders_after_any_sequence(
     sqlite_template: Path, tmp_path: Path, path: list[tuple[Any, ...]]
 ) -> None:
     async def run() -> None:
-        target = tmp_path / f"perf-{abs(hash(tuple(path)))}.db"
-        shutil.copy(sqlite_template, target)
-        db = Database(f"sqlite:///{target}")
         clock = SimClock(START)
-        try:
+        async with sqlite_copy(sqlite_template, tmp_path / f"perf-{abs(hash(tuple(path)))}.db") as db:
             broker = PaperBroker(db, clock, account_id=ACCOUNT)
             for symbol in SYMBOLS:
                 await broker.on_tick(symbol, D(100), clock.now())
@@ -190,20 +186,8 @@ def test_working_order_indexes_match_the_working_orders_after_any_sequence(
             await again.orders()
             check_indexes(again)
             assert list(again.store.working) == sorted(broker.store.working, key=lambda i: broker.store.working[i].seq)
-        finally:
-            await db.dispose()
-            target.unlink(missing_ok=True)
 
     asyncio.run(run())
-
-
-@pytest.fixture
-async def sqlite_db(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Database]:
-    path = tmp_path / "paper.db"
-    shutil.copy(sqlite_template, path)
-    db = Database(f"sqlite:///{path}")
-    yield db
-    await db.dispose()
 
 
 async def test_a_rolled_back_unit_puts_the_indexes_back_with_the_orders(sqlite_db: Database) -> None:
