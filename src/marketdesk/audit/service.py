@@ -21,7 +21,6 @@ from __future__ import annotations
 import csv
 import functools
 import hashlib
-import json
 import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -38,7 +37,7 @@ from marketdesk.audit.models import AuditEntry
 from marketdesk.audit.repository import AuditRepository, insert_entries, lock_and_tail
 from marketdesk.clock import Clock
 from marketdesk.errors import Operational
-from marketdesk.kit.jsonutil import to_jsonable
+from marketdesk.kit.jsonutil import sorted_json, to_jsonable
 from marketdesk.prepared import Direct
 from marketdesk.unit import Unit
 
@@ -56,12 +55,6 @@ SECRET_KEY_NAMES = re.compile(
     r"|authori[sz]ation|cookie",
     re.IGNORECASE,
 )
-
-
-# encoders made once (`json.dumps` with options builds one per call): the canonical detail, and the entry
-# hash's payload (compact, non-ASCII kept)
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -83,7 +76,7 @@ def canonical_detail(detail: Mapping[str, Any] | None) -> str:
     except _SecretKey:
         _refuse_secret_keys(to_jsonable(dict(detail or {})), "detail")  # raises, naming where the key is
         raise
-    return _CANONICAL.encode(data)
+    return sorted_json(data)
 
 
 class _SecretKey(Exception):
@@ -123,7 +116,7 @@ def entry_hash(
     ip: str,
 ) -> str:
     """The hash of one entry, chained to the previous entry's hash. `detail` is the stored JSON text."""
-    payload = _COMPACT.encode([seq, _iso(ts), actor_id, action, target, detail, ip])
+    payload = sorted_json([seq, _iso(ts), actor_id, action, target, detail, ip])  # as `json` writes it: see there
     return hashlib.sha256((prev_hash + payload).encode("utf-8")).hexdigest()
 
 

@@ -45,7 +45,7 @@ from marketdesk.audit.service import AuditService, SecretInDetail, names_secret
 from marketdesk.clock import Clock
 from marketdesk.db import Database
 from marketdesk.errors import MarketdeskError, NotFound, Rejected, Temporary
-from marketdesk.kit.jsonutil import to_jsonable
+from marketdesk.kit.jsonutil import sorted_json, to_jsonable
 from marketdesk.trading import compliance, risk
 from marketdesk.trading.activity import Execution, OrderIntent, SessionCalendar, Side, trade_date
 from marketdesk.trading.broker import (
@@ -933,10 +933,7 @@ def _record(order: SubmitOrder, owner_id: str, now: datetime, *, status: OrderSt
 def _data_json(data: dict[str, Any] | None) -> str:
     """An event's data as JSON: the encoder walks it, and only our own types (Decimal, datetime…) go through
     `to_jsonable` (the intent's preview is plain JSON already, and a second walk cost as much as the first)."""
-    return _EVENT_DATA.encode(data) if data else "{}"
-
-
-_EVENT_DATA = json.JSONEncoder(sort_keys=True, default=to_jsonable)  # made once: `json.dumps(...)` makes one a call
+    return sorted_json(data) if data else "{}"
 
 
 async def _resize(repo: TradingRepository, record: OrderRow, qty: Decimal, at: datetime) -> None:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from marketdesk.audit.service import GENESIS_HASH, canonical_detail, entry_hash
@@ -103,3 +103,35 @@ def test_ordinary_detail_keys_pass() -> None:
 def test_canonical_detail_is_the_same_whatever_the_key_order(detail: dict[str, object]) -> None:
     reversed_order = dict(reversed(list(detail.items())))
     assert canonical_detail(detail) == canonical_detail(reversed_order)
+
+
+def stdlib_entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    """The hash as the log's entries were first written: the standard library's compact JSON, non-ASCII kept.
+    Every entry already stored was hashed this way, so `entry_hash` must agree with it byte for byte."""
+    ts = fields["ts"].astimezone(UTC).isoformat(timespec="microseconds")
+    values = [fields["seq"], ts, fields["actor_id"], fields["action"], fields["target"], fields["detail"], fields["ip"]]
+    payload = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode(values)
+    return hashlib.sha256((prev_hash + payload).encode("utf-8")).hexdigest()
+
+
+# any character that can be stored: a lone surrogate cannot be written as UTF-8, so no entry ever held one
+ANY_TEXT = st.text(st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=("Cs",)), max_size=40)
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    seq=st.integers(min_value=1, max_value=2**63 - 1),
+    actor_id=st.none() | ANY_TEXT,
+    action=ANY_TEXT,
+    target=ANY_TEXT,
+    detail=ANY_TEXT,
+    ip=ANY_TEXT,
+)
+@example(seq=2**64, actor_id=None, action="a", target="", detail="{}", ip="")  # beyond orjson: the fallback
+@example(seq=1, actor_id="ü", action="a", target="\x00\x1f\x7f\u2028", detail='{"é":"\\n"}', ip="\t")
+def test_the_hash_is_what_the_standard_library_wrote_for_any_text(
+    seq: int, actor_id: str | None, action: str, target: str, detail: str, ip: str
+) -> None:
+    fields = {"seq": seq, "ts": TS, "actor_id": actor_id, "action": action, "target": target, "detail": detail}
+    fields["ip"] = ip
+    assert entry_hash("ab" * 32, **fields) == stdlib_entry_hash("ab" * 32, fields)
