@@ -63,18 +63,6 @@ RESTART_WAIT_MS = 50  # how long a checkpoint's restart of the log waits for a w
 WAL_SIZE_LIMIT = 256 * 1024 * 1024
 
 
-def _null(_value: None) -> None:
-    return None
-
-
-# `sqlite3` binds an int, float or str parameter directly, but sends anything else, None included, through its
-# adapter search: with no adapter registered for a type, that search raises and formats an AttributeError
-# inside (the protocol has no `__adapt__`) before it gives the value back unchanged. An order binds about 25
-# NULLs (prices an order has not got, an empty reason), and that search was 2% of an order's instructions; an
-# adapter registered for None finds it at the first look (a NULL still binds as NULL).
-sqlite3.register_adapter(type(None), _null)
-
-
 class Checkpointer:
     """Background WAL checkpoints of one database file, at most one running at a time. A checkpoint is due
     after `every` commits and waits for a pause of `idle_s` without commits, so that it does not slow the

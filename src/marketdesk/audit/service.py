@@ -71,37 +71,40 @@ class VerifyResult:
 
 def canonical_detail(detail: Mapping[str, Any] | None) -> str:
     """The detail as canonical JSON (sorted keys, no spaces), refusing keys that name a secret."""
+    data = dict(detail or {})
     try:
-        data = _checked(dict(detail or {}))
+        _check_keys(data)
+        return sorted_json(data, default=_checked)
     except _SecretKey:
-        _refuse_secret_keys(to_jsonable(dict(detail or {})), "detail")  # raises, naming where the key is
+        _refuse_secret_keys(to_jsonable(data), "detail")  # raises, naming where the key is
         raise
-    return sorted_json(data)
 
 
 class _SecretKey(Exception):
-    """A detail key names a secret (`_checked`); `canonical_detail` says where."""
+    """A detail key names a secret (`_check_keys`, `_checked`); `canonical_detail` says where."""
+
+
+def _check_keys(value: Any) -> None:
+    """Raise `_SecretKey` at a key that names a secret in the dicts and lists the JSON encoder writes as they
+    are; what it cannot write itself (a dataclass, a model…) goes to `_checked` as it is met. A walk that only
+    looks: each order records several entries."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if names_secret(key if type(key) is str else str(key)):
+                raise _SecretKey
+            held = type(inner)
+            if held is not str and held is not int and inner is not None and held is not bool:
+                _check_keys(inner)
+    elif isinstance(value, list | tuple):
+        for inner in value:
+            _check_keys(inner)
 
 
 def _checked(value: Any) -> Any:
-    """`to_jsonable(value)`, raising `_SecretKey` at a key that names a secret: one walk for both (each order
-    records several entries)."""
-    kind = type(value)
-    if kind is str or kind is int or kind is bool or value is None:
-        return value
-    if kind is dict:
-        plain = {}
-        for key, inner in value.items():
-            name = key if type(key) is str else str(key)
-            if names_secret(name):
-                raise _SecretKey
-            held = type(inner)  # plain values inline, as in `to_jsonable`
-            plain[name] = inner if held is str or inner is None or held is int or held is bool else _checked(inner)
-        return plain
-    if kind is list or kind is tuple:
-        return [_checked(inner) for inner in value]
+    """`to_jsonable(value)`, raising `_SecretKey` at a key that names a secret."""
     converted = to_jsonable(value)
-    return _checked(converted) if type(converted) is dict or type(converted) is list else converted
+    _check_keys(converted)
+    return converted
 
 
 def entry_hash(

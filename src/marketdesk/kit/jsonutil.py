@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+from collections.abc import Callable
 from dataclasses import fields, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -90,7 +91,7 @@ _SORTED_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjso
 _SORTED_STDLIB = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-def sorted_json(value: Any) -> str:
+def sorted_json(value: Any, default: Callable[[Any], Any] = to_jsonable) -> str:
     """`value` as compact JSON text: keys sorted, no spaces, non-ASCII characters kept, our types (Decimal,
     datetime, dataclasses…) as `to_jsonable` writes them, NaN and infinities as null.
 
@@ -99,8 +100,11 @@ def sorted_json(value: Any) -> str:
     booleans the text is byte for byte what `json` writes with the same settings, which the audit hash relies on
     (tests/unit/test_jsonutil.py checks it); a float is written in its shortest form (`0.00001`, where `json`
     writes `1e-05`). What orjson refuses (an integer beyond 64 bits, a lone surrogate, nesting deeper than 254)
-    is written by the standard library's encoder instead."""
+    is written by the standard library's encoder instead, from `default(value)`.
+
+    `default` turns what orjson does not know into plain JSON data; it must do with plain data what
+    `to_jsonable` does (the audit log's passes it a `to_jsonable` that also checks the keys it produces)."""
     try:
-        return orjson.dumps(value, default=to_jsonable, option=_SORTED_OPTIONS).decode()
-    except orjson.JSONEncodeError:
-        return _SORTED_STDLIB.encode(to_jsonable(value))
+        return orjson.dumps(value, default=default, option=_SORTED_OPTIONS).decode()
+    except orjson.JSONEncodeError:  # also what `default` raised, which it raises again here
+        return _SORTED_STDLIB.encode(default(value))

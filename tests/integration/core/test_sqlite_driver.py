@@ -138,16 +138,6 @@ async def test_a_units_prepared_write_waits_for_another_writer_off_the_loop(scra
     assert ticker.ticks >= 10
 
 
-async def test_a_none_binds_as_null_through_its_registered_adapter(scratch: Any) -> None:
-    db, _ = scratch
-    table = Table("t", MetaData(), Column("n", Integer, primary_key=True), Column("label", String))
-    assert sqlite3.adapters[(type(None), sqlite3.PrepareProtocol)] is driver._null  # found at the first look
-    async with db.unit() as unit:
-        await Prepared(insert(table)).run_many(unit.direct, [{"label": None}, {"label": "x"}])
-        nulls = (await Prepared(select(func.count()).where(table.c.label.is_(None))).rows(unit.direct, {}))[0][0]
-    assert nulls == 1  # stored as SQL NULL, not as a text or a zero
-
-
 async def test_a_units_write_past_the_busy_timeout_is_a_temporary_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

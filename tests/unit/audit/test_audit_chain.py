@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -12,6 +13,13 @@ from hypothesis import strategies as st
 
 from marketdesk.audit.service import GENESIS_HASH, canonical_detail, entry_hash
 from marketdesk.errors import Operational
+
+
+@dataclass
+class Answer:
+    status: str
+    headers: dict[str, object]
+
 
 TS = datetime(2026, 11, 20, 15, 0, 0, 123456, tzinfo=UTC)
 FIELDS: dict[str, Any] = {
@@ -84,6 +92,8 @@ def test_detail_values_of_our_types_are_encoded_exactly() -> None:
         ({"Authorization": "Bearer hunter2"}, "Authorization"),
         ({"nested": {"passphrase": "hunter2"}}, "passphrase"),
         ({"list": [{"ok": 1}, {"cookie": "hunter2"}]}, "cookie"),
+        ({"answer": Answer("ok", {"api_key": "hunter2"})}, "api_key"),  # inside a dataclass the encoder meets
+        ({"answers": (Answer("ok", {}), Answer("hunter2", {"token": 1}))}, "token"),
     ],
 )
 def test_a_detail_key_that_names_a_secret_is_refused(detail: dict[str, object], key: str) -> None:
