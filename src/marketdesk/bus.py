@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from marketdesk.errors import Temporary
 from marketdesk.kit.jsonutil import dumps, to_jsonable
+from marketdesk.kit.tasks import cancel_and_wait
 
 DEFAULT_QUEUE_SIZE = 1000
 
@@ -196,9 +197,7 @@ class RedisBus:
         async def _stop(sub: Subscription) -> None:
             reader = self._readers.pop(sub, None)
             if reader is not None:
-                reader.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await reader
+                await cancel_and_wait(reader)  # redis-py may swallow one cancellation (see there)
             with contextlib.suppress(Exception):
                 await pubsub.aclose()
 

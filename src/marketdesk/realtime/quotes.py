@@ -4,12 +4,12 @@ the bus as `quotes:SYMBOL`, which the WebSocket API and the web desk subscribe t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from marketdesk.bus import Bus, Subscription
+from marketdesk.kit.tasks import cancel_and_wait
 from marketdesk.logs import get_logger
 from marketdesk.marketdata.port import Quote, QuoteStream
 from marketdesk.telemetry import QUOTE_STREAM_ERRORS, QUOTES_PUBLISHED
@@ -101,7 +101,5 @@ class QuoteHub:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)  # its publishes may swallow one cancellation (see there)
             self._task = None
