@@ -15,13 +15,13 @@ and every portfolio's end-of-day snapshot. Splits and dividends for paper accoun
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, time
 from typing import TYPE_CHECKING, Any
 
 from marketdesk.clock import Clock
+from marketdesk.kit.tasks import cancel_and_wait
 from marketdesk.kit.timeutil import NEW_YORK
 from marketdesk.logs import get_logger
 
@@ -74,9 +74,7 @@ class Scheduler:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None
 
     async def _run(self) -> None:

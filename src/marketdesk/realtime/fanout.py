@@ -9,7 +9,6 @@ heartbeat for all its clients at once and closes the ones that have gone quiet.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -18,6 +17,7 @@ from marketdesk.bus import Bus, Subscription
 from marketdesk.clock import Clock
 from marketdesk.errors import Temporary
 from marketdesk.kit.jsonutil import dumps
+from marketdesk.kit.tasks import cancel_and_wait
 from marketdesk.logs import get_logger
 
 log = get_logger(__name__)
@@ -80,9 +80,7 @@ class Relay:
         if self.subscription is not None:
             await self.subscription.close()
         if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+            await cancel_and_wait(self.task)
 
 
 class Hub:

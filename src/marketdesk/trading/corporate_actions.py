@@ -30,7 +30,6 @@ bought after its ex-date owes and gets nothing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +45,7 @@ from marketdesk.clock import Clock
 from marketdesk.db import Database
 from marketdesk.errors import MarketdeskError, NotFound, Rejected
 from marketdesk.kit.jsonutil import to_jsonable
+from marketdesk.kit.tasks import cancel_and_wait
 from marketdesk.kit.timeutil import NEW_YORK
 from marketdesk.logs import get_logger
 from marketdesk.marketdata.port import CorporateAction, CorporateActionKind
@@ -307,9 +307,7 @@ class CorporateActionsApplier:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None
 
     async def _run(self) -> None:

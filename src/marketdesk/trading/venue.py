@@ -27,6 +27,7 @@ import structlog
 from marketdesk.clock import Clock
 from marketdesk.db import Database
 from marketdesk.errors import MarketdeskError, Rejected
+from marketdesk.kit.tasks import cancel_and_wait
 from marketdesk.kit.timeutil import NEW_YORK
 from marketdesk.marketdata.repository import MarketDataRepository
 from marketdesk.marketdata.service import MarketDataService
@@ -229,7 +230,5 @@ class PaperFeed:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None
